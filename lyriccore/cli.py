@@ -1,0 +1,142 @@
+"""`lyriccore train|generate|evaluate|info|starter`: the engine from a terminal.
+
+Known errors end the command with one line on stderr and exit status 2; results go to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from lyriccore.checkpoint import load_model
+from lyriccore.cli_args import add_generate_args, add_train_args, params_from_args, train_config
+from lyriccore.corpus import load_corpus
+from lyriccore.errors import LyricCoreError
+from lyriccore.evaluate import evaluate_model
+from lyriccore.generator import GenerationResult, Generator
+from lyriccore.history import EpochMetrics
+from lyriccore.sampling import SamplingParams
+from lyriccore.starter import STARTER_RECIPE, starter_corpus_path
+from lyriccore.trainer import train
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except LyricCoreError as exc:
+        print(f"lyriccore: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lyriccore: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lyriccore", description=__doc__)
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    cmd = sub.add_parser("train", help="train (or resume) a model on a corpus")
+    add_train_args(cmd)
+    cmd.set_defaults(handler=cmd_train)
+    cmd = sub.add_parser("generate", help="write lyrics from a seed")
+    cmd.add_argument("--model", type=Path, required=True, help="model folder or .pt file")
+    add_generate_args(cmd)
+    cmd.set_defaults(handler=cmd_generate)
+    cmd = sub.add_parser("evaluate", help="perplexity, bits/char and sample metrics")
+    cmd.add_argument("--model", type=Path, required=True)
+    cmd.add_argument("--corpus", type=Path, required=True)
+    cmd.add_argument("--samples", type=int, default=8, help="samples for text metrics")
+    cmd.set_defaults(handler=cmd_evaluate)
+    cmd = sub.add_parser("info", help="a model's version, config and metrics")
+    cmd.add_argument("--model", type=Path, required=True)
+    cmd.set_defaults(handler=cmd_info)
+    cmd = sub.add_parser("starter", help="train the starter model if needed and print lyrics")
+    cmd.add_argument("--out", type=Path, default=Path("models/starter"))
+    cmd.add_argument("--seed", default="we drift", help="seed for the printed lyrics")
+    cmd.set_defaults(handler=cmd_starter)
+    return parser
+
+
+def print_epoch(metrics: EpochMetrics) -> None:
+    bpc = f" bpc {metrics.val_bpc:.3f}" if metrics.val_bpc is not None else ""
+    print(
+        f"epoch {metrics.epoch:3d}  train {metrics.train_loss:.4f}  val {metrics.val_loss:.4f}"
+        f"  ppl {metrics.val_perplexity:.2f}{bpc}  {metrics.tokens_per_s:,.0f} tok/s",
+        flush=True,
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    corpus = load_corpus(args.corpus, column=args.column, lowercase=args.lowercase)
+    result = train(
+        corpus,
+        train_config(args),
+        args.out,
+        resume=args.resume,
+        progress=not args.quiet,
+        on_epoch=print_epoch,
+    )
+    print(f"stopped: {result.stopped}; best val loss {result.best_val_loss:.4f} in {args.out}")
+    return 0
+
+
+def print_result(result: GenerationResult, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({**result.__dict__, "texts": result.texts}, ensure_ascii=False))
+        return
+    if result.unknown:
+        print(f"(dropped from the seed, unknown to the model: {''.join(result.unknown)!r})")
+    for i, text in enumerate(result.texts):
+        if i:
+            print("\n---\n")
+        print(text)
+    print(f"\n[model {result.model_version} · rng seed {result.rng_seed}]")
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    generator = Generator.from_path(args.model)
+    print_result(generator.generate(args.seed, params_from_args(args)), args.json)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    loaded = load_model(args.model)
+    corpus = load_corpus(args.corpus, lowercase=loaded.tokenizer.lowercase)
+    report = evaluate_model(loaded, corpus, samples=args.samples)
+    print(json.dumps({"model": loaded.version, **report.to_dict()}, indent=2))
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    loaded = load_model(args.model)
+    info = {
+        "version": loaded.version,
+        "path": str(loaded.path),
+        "level": loaded.tokenizer.level,
+        "vocab_size": loaded.tokenizer.vocab_size,
+        "model_config": loaded.config.to_dict(),
+        "train_config": loaded.train_config,
+        "corpus_fingerprint": loaded.corpus_fingerprint,
+        "metrics": loaded.metrics,
+    }
+    print(json.dumps(info, indent=2))
+    return 0
+
+
+def cmd_starter(args: argparse.Namespace) -> int:
+    if not (args.out / "best.pt").exists():
+        print(f"training the starter model into {args.out} (a few minutes on a laptop CPU)")
+        corpus = load_corpus(starter_corpus_path())
+        resume = (args.out / "last.pt").exists()
+        train(corpus, STARTER_RECIPE, args.out, resume=resume, on_epoch=print_epoch)
+    generator = Generator.from_path(args.out)
+    print_result(generator.generate(args.seed, SamplingParams(lines=8)), as_json=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Training configuration: one typed object, resolved once, stored in every checkpoint."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Literal
+
+from lyriccore.errors import ConfigError
+from lyriccore.tokenizer import Level
+
+Amp = Literal["auto", "bf16", "fp16", "off"]
+
+# Per-level defaults near the tutorial's recipe: characters need a small embedding and long
+# windows, words a larger embedding and shorter windows.
+LEVEL_DEFAULTS: dict[str, dict[str, int]] = {
+    "char": {"embed_dim": 64, "hidden_size": 256, "seq_len": 128, "batch_size": 64},
+    "word": {"embed_dim": 192, "hidden_size": 512, "seq_len": 40, "batch_size": 32},
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    level: Level = "char"
+    embed_dim: int | None = None
+    hidden_size: int | None = None
+    num_layers: int = 2
+    dropout: float = 0.2
+    tie_weights: bool = False
+    seq_len: int | None = None
+    batch_size: int | None = None
+    epochs: int = 30
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    warmup_steps: int = 50
+    min_lr_ratio: float = 0.1
+    clip: float = 1.0
+    val_fraction: float = 0.1
+    patience: int = 5
+    seed: int = 1337
+    max_minutes: float | None = None
+    carry_state: bool = True
+    amp: Amp = "auto"
+    device: str = "auto"
+    threads: int | None = None
+    lowercase: bool = False
+    min_freq: int = 2
+    max_vocab: int = 20000
+
+    def resolved(self) -> TrainConfig:
+        """Fill level-dependent defaults and check every range once, up front."""
+        if self.level not in LEVEL_DEFAULTS:
+            raise ConfigError(f"level must be 'char' or 'word', not {self.level!r}")
+        filled = {k: v for k, v in LEVEL_DEFAULTS[self.level].items() if getattr(self, k) is None}
+        config = replace(self, **filled)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        checks = [
+            (self.seq_len is not None and self.seq_len >= 2, "seq_len must be >= 2"),
+            (self.batch_size is not None and self.batch_size >= 1, "batch_size must be >= 1"),
+            (self.epochs >= 1, "epochs must be >= 1"),
+            (0 < self.lr <= 1, "lr must be in (0, 1]"),
+            (self.clip > 0, "clip must be > 0"),
+            (self.patience >= 1, "patience must be >= 1"),
+            (self.warmup_steps >= 0, "warmup_steps must be >= 0"),
+            (0 < self.min_lr_ratio <= 1, "min_lr_ratio must be in (0, 1]"),
+            (self.max_minutes is None or self.max_minutes > 0, "max_minutes must be > 0"),
+            (self.amp in ("auto", "bf16", "fp16", "off"), "amp must be auto, bf16, fp16 or off"),
+            (self.threads is None or self.threads >= 1, "threads must be >= 1"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})

@@ -1,0 +1,150 @@
+"""Corpus loading and normalisation.
+
+Lyrics are shaped by their line and stanza breaks, so normalisation keeps them: one blank line
+between stanzas, two between songs, never more. Everything else that varies between sources
+(line endings, unicode forms, stray whitespace, control characters) is made uniform so the same
+song always yields the same text and the same fingerprint.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lyriccore.errors import CorpusError
+
+SONG_SEPARATOR = "\n\n\n"
+SUPPORTED_SUFFIXES = (".txt", ".json", ".csv")
+TEXT_FIELDS = ("lyrics", "text")
+
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANK_RUN = re.compile(r"\n{4,}")
+_CONTROL = {"Cc", "Cf", "Co", "Cs"}
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Normalised training text and what it came from."""
+
+    text: str
+    documents: int
+    sources: tuple[str, ...]
+    lowercase: bool
+
+    @property
+    def fingerprint(self) -> str:
+        """Identify the text *and* the settings that shaped it, so a cached model is reused
+        only for the same data."""
+        return corpus_fingerprint(self.text, lowercase=self.lowercase)
+
+
+def corpus_fingerprint(text: str, *, lowercase: bool) -> str:
+    settings = json.dumps({"lowercase": lowercase}, sort_keys=True)
+    return hashlib.sha256(f"{settings}\n{text}".encode()).hexdigest()
+
+
+def normalise(text: str, *, lowercase: bool = False) -> str:
+    """Return one document in canonical form, or "" when nothing printable is left."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = "".join(
+        ch if ch == "\n" or unicodedata.category(ch) not in _CONTROL else " " for ch in text
+    )
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    text = _BLANK_RUN.sub("\n\n\n", "\n".join(lines)).strip("\n")
+    if lowercase:
+        text = text.lower()
+    return text + "\n" if text else ""
+
+
+def join_documents(documents: Iterable[str], *, lowercase: bool = False) -> tuple[str, int]:
+    """Normalise documents and join them as songs; returns the text and how many were kept."""
+    kept = [doc for doc in (normalise(d, lowercase=lowercase) for d in documents) if doc]
+    return SONG_SEPARATOR.join(doc.rstrip("\n") for doc in kept) + ("\n" if kept else ""), len(kept)
+
+
+def load_corpus(path: str | Path, *, column: str | None = None, lowercase: bool = False) -> Corpus:
+    """Load a .txt, .json or .csv file, or a folder of them (recursively, in name order)."""
+    root = Path(path)
+    if not root.exists():
+        raise CorpusError(f"corpus not found: {root}")
+    files = _corpus_files(root)
+    documents: list[str] = []
+    for file in files:
+        documents.extend(read_documents(file, column=column))
+    text, count = join_documents(documents, lowercase=lowercase)
+    if not text:
+        raise CorpusError(f"corpus is empty: {root}")
+    return Corpus(text, count, tuple(str(f) for f in files), lowercase)
+
+
+def _corpus_files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    files = sorted(
+        p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+    )
+    if not files:
+        raise CorpusError(f"no .txt, .json or .csv files in {root}")
+    return files
+
+
+def read_documents(file: Path, *, column: str | None = None) -> list[str]:
+    """Read the raw documents of one file; the format follows its suffix."""
+    suffix = file.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise CorpusError(f"unsupported corpus file {file.name}: use .txt, .json or .csv")
+    try:
+        raw = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{file} is not UTF-8 text (byte {exc.start})") from exc
+    except OSError as exc:
+        raise CorpusError(f"cannot read {file}: {exc.strerror}") from exc
+    if suffix == ".json":
+        return documents_from_json(raw, source=file.name)
+    if suffix == ".csv":
+        return documents_from_csv(raw, column=column, source=file.name)
+    return [raw]
+
+
+def documents_from_json(raw: str, *, source: str) -> list[str]:
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise CorpusError(f"{source}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+    if not isinstance(data, list):
+        raise CorpusError(f"{source}: expected a JSON list of strings or of objects")
+    return [_json_item_text(item, index, source) for index, item in enumerate(data)]
+
+
+def _json_item_text(item: object, index: int, source: str) -> str:
+    if isinstance(item, str):
+        return item
+    if isinstance(item, dict):
+        for field in TEXT_FIELDS:
+            value = item.get(field)
+            if isinstance(value, str):
+                return value
+    raise CorpusError(
+        f"{source}: item {index} is neither a string nor an object with a "
+        f"'lyrics' or 'text' string field"
+    )
+
+
+def documents_from_csv(raw: str, *, column: str | None, source: str) -> list[str]:
+    reader = csv.DictReader(io.StringIO(raw))
+    header = reader.fieldnames or []
+    wanted = [column] if column else list(TEXT_FIELDS)
+    name = next((c for c in wanted if c in header), None)
+    if name is None:
+        raise CorpusError(
+            f"{source}: no column named {' or '.join(repr(c) for c in wanted)} "
+            f"(columns: {', '.join(header) or 'none'})"
+        )
+    return [row[name] or "" for row in reader]

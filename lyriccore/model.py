@@ -1,0 +1,82 @@
+"""Embedding → n-layer LSTM → dropout → Linear, the language model behind every lyric."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from lyriccore.errors import CheckpointError, ConfigError
+
+State = tuple[torch.Tensor, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to rebuild the network; stored in every checkpoint."""
+
+    vocab_size: int
+    embed_dim: int = 64
+    hidden_size: int = 256
+    num_layers: int = 2
+    dropout: float = 0.2
+    tie_weights: bool = False
+
+    def __post_init__(self) -> None:
+        if self.vocab_size < 2:
+            raise ConfigError("vocabulary needs at least 2 tokens")
+        if min(self.embed_dim, self.hidden_size, self.num_layers) < 1:
+            raise ConfigError("embed_dim, hidden_size and num_layers must be positive")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError("dropout must be in [0, 1)")
+        if self.tie_weights and self.embed_dim != self.hidden_size:
+            raise ConfigError("tie_weights needs embed_dim == hidden_size")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise CheckpointError(f"checkpoint model config is malformed ({exc})") from exc
+
+
+class LyricsLSTM(nn.Module):
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.embed = nn.Embedding(config.vocab_size, config.embed_dim)
+        self.lstm = nn.LSTM(
+            config.embed_dim,
+            config.hidden_size,
+            num_layers=config.num_layers,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+            batch_first=True,
+        )
+        self.drop = nn.Dropout(config.dropout)
+        self.head = nn.Linear(config.hidden_size, config.vocab_size)
+        if config.tie_weights:
+            self.head.weight = self.embed.weight
+
+    def forward(
+        self, tokens: torch.Tensor, state: State | None = None
+    ) -> tuple[torch.Tensor, State]:
+        x = self.embed(tokens)  # (B, T, E)
+        out, state = self.lstm(x, state)  # (B, T, H)
+        logits = self.head(self.drop(out))  # (B, T, V)
+        return logits, state
+
+    def initial_state(self, batch: int, device: torch.device | str = "cpu") -> State:
+        shape = (self.config.num_layers, batch, self.config.hidden_size)
+        return torch.zeros(shape, device=device), torch.zeros(shape, device=device)
+
+
+def detach_state(state: State | None) -> State | None:
+    """Cut the graph between batches so truncated BPTT does not backprop into the past."""
+    if state is None:
+        return None
+    return state[0].detach(), state[1].detach()

@@ -1,0 +1,29 @@
+"""The starter corpus shipped with the package (original lyrics written for lyricbot) and the
+recipe that trains the out-of-the-box model on it."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from lyriccore.config import TrainConfig
+
+
+def starter_corpus_path() -> Path:
+    return Path(str(files("lyriccore") / "data" / "starter"))
+
+
+# ~48 KB of text: small lanes and windows give enough steps per epoch, heavier dropout and
+# patience keep a small corpus from being memorised, and the time cap bounds first start-up.
+STARTER_RECIPE = TrainConfig(
+    level="char",
+    embed_dim=64,
+    hidden_size=256,
+    seq_len=100,
+    batch_size=32,
+    dropout=0.3,
+    epochs=60,
+    lr=2e-3,
+    patience=6,
+    max_minutes=4.0,
+)

@@ -1,0 +1,176 @@
+"""Character- and word-level vocabularies.
+
+Both keep the newline as a token of its own, because line and stanza breaks are the shape of
+lyrics. Both serialise to plain JSON-able dicts stored inside the checkpoint, so a model never
+depends on the text it was trained on to be loaded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from lyriccore.errors import CheckpointError, ConfigError
+
+Level = Literal["char", "word"]
+UNK = "<unk>"
+
+# A word is letters/digits with inner apostrophes or hyphens; everything else that is not a
+# space (punctuation, symbols, the newline) is a token of its own.
+_WORD_TOKEN = re.compile(r"\n|[^\W_]+(?:['\-][^\W_]+)*'?|[^\s]", re.UNICODE)
+_NO_SPACE_BEFORE = set(",.!?;:)]}%\n") | {"'s", "n't", "'"}
+_NO_SPACE_AFTER = set("([{\n")
+
+
+@dataclass
+class Encoded:
+    """Token ids plus the pieces of input the vocabulary did not know."""
+
+    ids: list[int]
+    unknown: list[str] = field(default_factory=list)
+
+
+class Tokenizer:
+    """A vocabulary with id 0 reserved for unknown tokens."""
+
+    level: Level
+
+    def __init__(self, tokens: list[str], *, lowercase: bool = False) -> None:
+        if not tokens or tokens[0] != UNK:
+            tokens = [UNK, *[t for t in tokens if t != UNK]]
+        self.tokens = tokens
+        self.lowercase = lowercase
+        self.index = {tok: i for i, tok in enumerate(tokens)}
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def unk_id(self) -> int:
+        return 0
+
+    def split(self, text: str) -> list[str]:
+        raise NotImplementedError
+
+    def join(self, pieces: list[str]) -> str:
+        raise NotImplementedError
+
+    def glue(self, previous: str, piece: str) -> str:
+        """The text that appending `piece` after `previous` adds, for incremental decoding."""
+        raise NotImplementedError
+
+    def encode(self, text: str) -> list[int]:
+        return self.encode_reporting(text).ids
+
+    def encode_reporting(self, text: str, *, drop_unknown: bool = False) -> Encoded:
+        """Encode, collecting unknown pieces; dropping them suits seeds, keeping <unk> suits
+        evaluation where every position must be scored."""
+        if self.lowercase:
+            text = text.lower()
+        result = Encoded([])
+        for piece in self.split(text):
+            token_id = self.index.get(piece)
+            if token_id is None:
+                result.unknown.append(piece)
+                if drop_unknown:
+                    continue
+                token_id = self.unk_id
+            result.ids.append(token_id)
+        return result
+
+    def decode(self, ids: list[int]) -> str:
+        return self.join([self.tokens[i] for i in ids if i != self.unk_id])
+
+    def id_of(self, token: str) -> int | None:
+        return self.index.get(token)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"level": self.level, "tokens": list(self.tokens), "lowercase": self.lowercase}
+
+
+class CharTokenizer(Tokenizer):
+    level: Level = "char"
+
+    @classmethod
+    def build(cls, text: str, *, lowercase: bool = False) -> CharTokenizer:
+        return cls(sorted(set(text.lower() if lowercase else text)), lowercase=lowercase)
+
+    def split(self, text: str) -> list[str]:
+        return list(text)
+
+    def join(self, pieces: list[str]) -> str:
+        return "".join(pieces)
+
+    def glue(self, previous: str, piece: str) -> str:
+        return piece
+
+
+class WordTokenizer(Tokenizer):
+    level: Level = "word"
+
+    @classmethod
+    def build(
+        cls, text: str, *, lowercase: bool = False, min_freq: int = 2, max_vocab: int = 20000
+    ) -> WordTokenizer:
+        """Keep words seen at least min_freq times, most frequent first, up to max_vocab."""
+        if min_freq < 1 or max_vocab < 2:
+            raise ConfigError("min_freq must be >= 1 and max_vocab >= 2")
+        counts = Counter(split_words(text.lower() if lowercase else text))
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        kept = [tok for tok, n in ranked if n >= min_freq or tok == "\n"][: max_vocab - 1]
+        return cls(kept, lowercase=lowercase)
+
+    def split(self, text: str) -> list[str]:
+        return split_words(text)
+
+    def join(self, pieces: list[str]) -> str:
+        return join_words(pieces)
+
+    def glue(self, previous: str, piece: str) -> str:
+        return word_spacing(previous, piece) + piece
+
+
+def split_words(text: str) -> list[str]:
+    return _WORD_TOKEN.findall(text)
+
+
+def word_spacing(previous: str, piece: str) -> str:
+    """No space before closing punctuation or a newline, none after an opening bracket or a
+    newline; one space otherwise."""
+    return "" if piece in _NO_SPACE_BEFORE or previous in _NO_SPACE_AFTER else " "
+
+
+def join_words(pieces: list[str]) -> str:
+    """Undo split_words as far as spacing allows."""
+    out: list[str] = []
+    previous = "\n"
+    for piece in pieces:
+        out.append(word_spacing(previous, piece) + piece)
+        previous = piece
+    return "".join(out)
+
+
+def build_tokenizer(
+    level: Level, text: str, *, lowercase: bool = False, min_freq: int = 2, max_vocab: int = 20000
+) -> Tokenizer:
+    if level == "char":
+        return CharTokenizer.build(text, lowercase=lowercase)
+    if level == "word":
+        return WordTokenizer.build(
+            text, lowercase=lowercase, min_freq=min_freq, max_vocab=max_vocab
+        )
+    raise ConfigError(f"level must be 'char' or 'word', not {level!r}")
+
+
+def tokenizer_from_dict(data: dict[str, Any]) -> Tokenizer:
+    try:
+        kind = {"char": CharTokenizer, "word": WordTokenizer}[data["level"]]
+        tokens = data["tokens"]
+        if not all(isinstance(t, str) for t in tokens):
+            raise TypeError("tokens must be strings")
+        return kind(list(tokens), lowercase=bool(data.get("lowercase", False)))
+    except (KeyError, TypeError) as exc:
+        raise CheckpointError(f"checkpoint vocabulary is malformed ({exc})") from exc
