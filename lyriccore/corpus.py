@@ -26,6 +26,7 @@ TEXT_FIELDS = ("lyrics", "text")
 
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_RUN = re.compile(r"\n{4,}")
+_SONG_BREAK = re.compile(r"\n[^\S\n]*\n[^\S\n]*\n\s*")
 _CONTROL = {"Cc", "Cf", "Co", "Cs"}
 
 
@@ -110,7 +111,12 @@ def read_documents(file: Path, *, column: str | None = None) -> list[str]:
         return documents_from_json(raw, source=file.name)
     if suffix == ".csv":
         return documents_from_csv(raw, column=column, source=file.name)
-    return [raw]
+    return split_songs(raw)
+
+
+def split_songs(raw: str) -> list[str]:
+    """A text file holds songs separated by two (or more) blank lines."""
+    return _SONG_BREAK.split(raw.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def documents_from_json(raw: str, *, source: str) -> list[str]:

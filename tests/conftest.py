@@ -1,0 +1,47 @@
+"""Shared fixtures: real corpora and real (tiny) trained models, built once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lyriccore.config import TrainConfig
+from lyriccore.corpus import Corpus, load_corpus
+from lyriccore.starter import starter_corpus_path
+from lyriccore.trainer import train
+
+TINY = {"embed_dim": 16, "hidden_size": 48, "seq_len": 32, "batch_size": 8, "epochs": 2}
+
+
+@pytest.fixture(scope="session")
+def tiny() -> dict[str, int]:
+    """Hyper-parameters of a model that trains in about a second."""
+    return dict(TINY)
+
+
+@pytest.fixture(scope="session")
+def starter_corpus() -> Corpus:
+    return load_corpus(starter_corpus_path())
+
+
+@pytest.fixture(scope="session")
+def small_corpus(starter_corpus: Corpus) -> Corpus:
+    """About 12 KB of the starter corpus: enough for a few real batches in a second."""
+    text = starter_corpus.text[:12_000]
+    return Corpus(text, 1, ("starter[:12000]",), False)
+
+
+@pytest.fixture(scope="session")
+def char_model(tmp_path_factory: pytest.TempPathFactory, small_corpus: Corpus) -> Path:
+    out = tmp_path_factory.mktemp("char-model")
+    train(small_corpus, TrainConfig(level="char", **TINY), out, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def word_model(tmp_path_factory: pytest.TempPathFactory, starter_corpus: Corpus) -> Path:
+    out = tmp_path_factory.mktemp("word-model")
+    config = TrainConfig(level="word", lowercase=True, min_freq=2, **TINY)
+    train(starter_corpus, config, out, progress=False)
+    return out
