@@ -1,0 +1,1 @@
+"""lyricbot: the Discord side of the lyrics bot (handlers, services, storage)."""

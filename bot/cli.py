@@ -1,0 +1,88 @@
+"""`lyricbot run|console|export`: the bot's command line.
+
+Known problems (a bad setting, an unreadable database) end with one line and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import discord
+
+from bot.console import run_console
+from bot.discord_app.client import LyricBot
+from bot.logging_setup import configure_logging
+from bot.services.container import open_services
+from bot.settings import Settings, SettingsError, load_settings, read_environment
+from bot.storage import Database, StorageError, export
+
+log = logging.getLogger(__name__)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(read_environment(), require_token=args.command == "run")
+        configure_logging(settings)
+        return asyncio.run(args.handler(settings, args))
+    except (SettingsError, StorageError) as exc:
+        print(f"lyricbot: error: {exc}", file=sys.stderr)
+        return 2
+    except discord.LoginFailure:
+        print("lyricbot: error: Discord refused DISCORD_TOKEN; check it", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lyricbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("run", help="run the Discord bot").set_defaults(handler=run_bot)
+    sub.add_parser("console", help="the bot's commands in a terminal, no token needed")
+    sub.choices["console"].set_defaults(handler=console)
+    cmd = sub.add_parser("export", help="write the generation log for human evaluation")
+    cmd.add_argument("--format", choices=["csv", "jsonl"], default="csv")
+    cmd.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    cmd.set_defaults(handler=export_log)
+    return parser
+
+
+async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_services(settings) as services, LyricBot(settings, services) as bot:
+        runner = asyncio.create_task(bot.start(settings.token), name="discord")
+        stopper = asyncio.create_task(stop.wait(), name="signal")
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if stopper in done:
+            log.info("shutting down")
+        await bot.close()
+        stopper.cancel()
+        if runner in done:
+            runner.result()  # surface a login failure or crash
+        else:
+            await asyncio.gather(runner, return_exceptions=True)
+    return 0
+
+
+async def console(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_services(settings) as services:
+        await run_console(services)
+    return 0
+
+
+async def export_log(settings: Settings, args: argparse.Namespace) -> int:
+    async with await Database.open(settings.db_path) as db:
+        count = await export(db, args.out or sys.stdout, args.format)
+    if args.out:
+        print(f"wrote {count} generations to {args.out}", file=sys.stderr)
+    return 0

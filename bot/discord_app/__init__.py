@@ -1,0 +1,1 @@
+"""The Discord front end: a thin layer that validates, calls services, and formats."""

@@ -1,0 +1,89 @@
+"""The discord.py Bot: receives its services, loads one cog per feature, syncs commands once."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord_app.formatting import NO_PINGS
+from bot.services.container import Services
+from bot.services.errors import UserFacingError
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+EXTENSIONS = (
+    "bot.discord_app.cogs.lyrics",
+    "bot.discord_app.cogs.ratings",
+    "bot.discord_app.cogs.stats",
+)
+GENERIC_ERROR = "Something went wrong on my side; it has been logged. Please try again."
+
+
+async def reply_privately(interaction: discord.Interaction, text: str) -> None:
+    """An ephemeral answer, whether or not the interaction was already acknowledged."""
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+    else:
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+class LyricTree(app_commands.CommandTree["LyricBot"]):
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """Known problems become a short private note; anything else is logged in full."""
+        original = getattr(error, "original", error)
+        if isinstance(error, app_commands.CommandOnCooldown):
+            text = f"Slow down a little: try again in {error.retry_after:.0f} s."
+        elif isinstance(error, app_commands.CheckFailure):
+            text = str(error) or "You can't use that command here."
+        elif isinstance(original, UserFacingError):
+            text = str(original)
+        else:
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error(
+                "command %s failed (interaction %s)", command, interaction.id, exc_info=original
+            )
+            text = GENERIC_ERROR
+        try:
+            await reply_privately(interaction, text)
+        except discord.HTTPException:
+            log.warning("could not tell the user about an error (interaction %s)", interaction.id)
+
+
+class LyricBot(commands.Bot):
+    def __init__(self, settings: Settings, services: Services) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        intents.guild_reactions = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            allowed_mentions=NO_PINGS,
+            tree_cls=LyricTree,
+        )
+        self.settings = settings
+        self.services = services
+
+    async def setup_hook(self) -> None:
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Once per process (setup_hook), never on every READY: syncs are rate-limited."""
+        if not self.settings.guild_ids:
+            synced = await self.tree.sync()
+            log.info("synced %d global commands", len(synced))
+            return
+        for guild_id in self.settings.guild_ids:
+            guild = discord.Object(guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to guild %s", len(synced), guild_id)
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s (%s)", self.user, self.user.id if self.user else "?")

@@ -1,0 +1,92 @@
+"""/lyrics: defer, generate on the engine's workers, answer with rating reactions."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord_app.checks import channel_allowed, lyrics_cooldown
+from bot.discord_app.client import LyricBot, reply_privately
+from bot.discord_app.formatting import NO_PINGS, format_answer
+from bot.services.errors import UserFacingError
+from bot.services.lyrics import LyricsRequest
+
+log = logging.getLogger(__name__)
+
+
+class LyricsCog(commands.Cog):
+    def __init__(self, bot: LyricBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="lyrics", description="Write song lyrics that start from a seed")
+    @app_commands.describe(
+        seed="Words to start from",
+        temperature="Randomness: low is safe, high is wild (0.1–2.0)",
+        top_p="Nucleus sampling: only the most likely words covering this share",
+        top_k="Only pick among the k most likely next characters (0 = off)",
+        lines="How many lines to write",
+        repetition_penalty="Discourage repeating recent text (1.0 = off)",
+        anneal="Temperature to end with; it glides there from `temperature`",
+        model="Which model writes",
+        rng_seed="Same seed and settings give the same lyrics",
+    )
+    @app_commands.checks.dynamic_cooldown(lyrics_cooldown)
+    @app_commands.check(channel_allowed)
+    async def lyrics(
+        self,
+        interaction: discord.Interaction,
+        seed: app_commands.Range[str, 1, 200],
+        temperature: app_commands.Range[float, 0.1, 2.0] = 0.8,
+        top_p: app_commands.Range[float, 0.05, 1.0] | None = None,
+        top_k: app_commands.Range[int, 0, 200] | None = None,
+        lines: app_commands.Range[int, 1, 32] = 8,
+        repetition_penalty: app_commands.Range[float, 1.0, 2.0] | None = None,
+        anneal: app_commands.Range[float, 0.1, 2.0] | None = None,
+        model: str | None = None,
+        rng_seed: app_commands.Range[int, 0, 2**31 - 1] | None = None,
+    ) -> None:
+        request = LyricsRequest(
+            seed=seed, temperature=temperature, top_p=top_p, top_k=top_k, lines=lines,
+            repetition_penalty=repetition_penalty, anneal=anneal, model=model,
+            rng_seed=rng_seed, source="discord", guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id, user_id=interaction.user.id,
+            interaction_id=interaction.id,
+        )  # fmt: skip
+        service = self.bot.services.lyrics
+        try:
+            service.preflight(request)
+        except UserFacingError as exc:
+            await reply_privately(interaction, str(exc))
+            return
+        await interaction.response.defer(thinking=True)
+
+        async def show_position(position: int) -> None:
+            await interaction.edit_original_response(content=f"⏳ Queued: position {position}.")
+
+        try:
+            answer = await service.write(request, show_position)
+        except UserFacingError as exc:
+            await reply_privately(interaction, str(exc))
+            await interaction.delete_original_response()
+            return
+        message = await interaction.edit_original_response(
+            content=format_answer(answer), allowed_mentions=NO_PINGS
+        )
+        await service.attach_message(answer, message.id)
+        for emoji in self.bot.settings.rating_emojis:
+            await message.add_reaction(emoji)
+
+    @lyrics.autocomplete("model")
+    async def model_names(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        names = self.bot.services.engine.model_names()
+        matching = [n for n in names if current.lower() in n.lower()]
+        return [app_commands.Choice(name=n, value=n) for n in matching[:25]]
+
+
+async def setup(bot: LyricBot) -> None:
+    await bot.add_cog(LyricsCog(bot))

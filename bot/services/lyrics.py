@@ -1,0 +1,189 @@
+"""Writing lyrics for a request: validate, generate through the engine, log every outcome.
+
+Discord declares option ranges too, but those are advice to the client: a forged or console
+request is validated here, always.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+
+from bot.services.engine import EngineService
+from bot.services.errors import GenerationTimedOut, InvalidRequest, UserFacingError
+from bot.services.queue import PositionCallback
+from bot.settings import Settings
+from bot.storage import Database, NewGeneration, Source, Status
+from lyriccore.errors import LyricCoreError
+from lyriccore.generator import GenerationResult
+from lyriccore.sampling import SamplingParams
+
+log = logging.getLogger(__name__)
+
+SEED_MAX = 200
+RANGES: dict[str, tuple[float, float]] = {
+    "temperature": (0.1, 2.0),
+    "top_p": (0.05, 1.0),
+    "top_k": (0, 200),
+    "repetition_penalty": (1.0, 2.0),
+    "anneal": (0.1, 2.0),
+    "rng_seed": (0, 2**31 - 1),
+}
+
+
+@dataclass(frozen=True)
+class LyricsRequest:
+    seed: str
+    temperature: float = 0.8
+    top_p: float | None = None
+    top_k: int | None = None
+    lines: int = 8
+    repetition_penalty: float | None = None
+    anneal: float | None = None
+    model: str | None = None
+    rng_seed: int | None = None
+    source: Source = "discord"
+    guild_id: int | None = None
+    channel_id: int | None = None
+    user_id: int | None = None
+    interaction_id: int | None = None
+
+
+@dataclass(frozen=True)
+class LyricsAnswer:
+    generation_id: int
+    request: LyricsRequest
+    params: SamplingParams
+    result: GenerationResult
+    latency_ms: float
+
+    @property
+    def text(self) -> str:
+        return self.result.texts[0]
+
+    def summary(self) -> list[str]:
+        """The settings that reproduce this answer, non-default knobs only."""
+        p = self.params
+        anneal = f"→{p.anneal_to:g}" if p.anneal_to is not None else ""
+        parts = [f"temperature {p.temperature:g}{anneal}"]
+        if p.top_p < 1.0:
+            parts.append(f"top_p {p.top_p:g}")
+        if p.top_k:
+            parts.append(f"top_k {p.top_k}")
+        if p.repetition_penalty != 1.0:
+            parts.append(f"repetition_penalty {p.repetition_penalty:g}")
+        return [
+            *parts,
+            f"lines {p.lines}",
+            f"rng_seed {p.rng_seed}",
+            f"model {self.result.model_version}",
+            f"#{self.generation_id}",
+        ]
+
+
+def _check(name: str, value: float | None) -> None:
+    if value is None:
+        return
+    low, high = RANGES[name]
+    if not low <= value <= high:
+        raise InvalidRequest(f"`{name}` must be between {low:g} and {high:g} (got {value:g}).")
+
+
+def validate(request: LyricsRequest, max_lines: int) -> SamplingParams:
+    """Turn a request into sampling parameters, or say in one sentence what is wrong."""
+    seed = request.seed.strip()
+    if not seed:
+        raise InvalidRequest("The seed is empty: give me a few words to start from.")
+    if len(seed) > SEED_MAX:
+        raise InvalidRequest(f"The seed is {len(seed)} characters; the limit is {SEED_MAX}.")
+    if not 1 <= request.lines <= max_lines:
+        raise InvalidRequest(f"`lines` must be between 1 and {max_lines}.")
+    for name in RANGES:
+        value = request.temperature if name == "temperature" else getattr(request, name)
+        _check(name, value)
+    return SamplingParams(
+        temperature=request.temperature,
+        top_p=request.top_p if request.top_p is not None else 1.0,
+        top_k=request.top_k or 0,
+        repetition_penalty=request.repetition_penalty or 1.0,
+        anneal_to=request.anneal,
+        lines=request.lines,
+        max_tokens=request.lines * 120,
+        rng_seed=request.rng_seed,
+    )
+
+
+class LyricsService:
+    def __init__(self, engine: EngineService, db: Database, settings: Settings) -> None:
+        self.engine = engine
+        self.db = db
+        self.settings = settings
+
+    def preflight(self, request: LyricsRequest) -> SamplingParams:
+        """Checks that need no waiting, so the caller can refuse before deferring."""
+        params = validate(request, self.settings.max_lines)
+        self.engine.queue.check_room()
+        return params
+
+    async def write(
+        self, request: LyricsRequest, on_position: PositionCallback | None = None
+    ) -> LyricsAnswer:
+        params = validate(request, self.settings.max_lines)
+        started = time.perf_counter()
+        try:
+            result = await self.engine.generate(
+                request.seed.strip(), params, request.model, on_position
+            )
+        except GenerationTimedOut as exc:
+            await self._log_failure(request, params, started, "timeout", str(exc))
+            raise
+        except LyricCoreError as exc:
+            await self._log_failure(request, params, started, "error", str(exc))
+            raise UserFacingError(f"I couldn't write that: {exc}") from exc
+        seeded = params.with_seed(result.rng_seed)
+        latency_ms = (time.perf_counter() - started) * 1000
+        row = self._row(request, seeded, result.model_version, "ok", latency_ms)
+        generation_id = await self.db.record_generation(replace(row, output=result.texts[0]))
+        return LyricsAnswer(generation_id, request, seeded, result, latency_ms)
+
+    async def attach_message(self, answer: LyricsAnswer, message_id: int) -> None:
+        await self.db.attach_message(answer.generation_id, message_id)
+
+    def _row(
+        self,
+        request: LyricsRequest,
+        params: SamplingParams,
+        model_version: str,
+        status: Status,
+        latency_ms: float,
+        error: str | None = None,
+    ) -> NewGeneration:
+        return NewGeneration(
+            source=request.source,
+            seed=request.seed,
+            params={**params.to_dict(), "model": request.model or self.engine.default_model},
+            model_version=model_version,
+            status=status,
+            latency_ms=latency_ms,
+            error=error,
+            rng_seed=params.rng_seed,
+            guild_id=request.guild_id,
+            channel_id=request.channel_id,
+            user_id=request.user_id,
+            interaction_id=request.interaction_id,
+        )
+
+    async def _log_failure(
+        self,
+        request: LyricsRequest,
+        params: SamplingParams,
+        started: float,
+        status: Status,
+        error: str,
+    ) -> None:
+        """Failed requests are logged too: evaluation needs to see what went wrong."""
+        generator = await self.engine.generator_for(request.model)
+        latency_ms = (time.perf_counter() - started) * 1000
+        row = self._row(request, params, generator.model.version, status, latency_ms, error)
+        await self.db.record_generation(row)

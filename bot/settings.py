@@ -1,0 +1,144 @@
+"""Typed settings, read once at start-up from the environment and `.env`.
+
+A bad value stops start-up with one line naming the variable; the token is kept out of every
+repr so it can never reach a log by accident.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+T = TypeVar("T")
+DEFAULT_EMOJIS = (
+    "1\ufe0f\u20e3",
+    "2\ufe0f\u20e3",
+    "3\ufe0f\u20e3",
+    "4\ufe0f\u20e3",
+    "5\ufe0f\u20e3",
+)
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str = field(repr=False)
+    guild_ids: tuple[int, ...] = ()
+    db_path: Path = Path("data/lyricbot.db")
+    models_dir: Path = Path("models")
+    default_model: str = "starter"
+    admin_role_ids: frozenset[int] = frozenset()
+    admin_user_ids: frozenset[int] = frozenset()
+    channel_ids: frozenset[int] = frozenset()
+    workers: int = 2
+    queue_size: int = 16
+    generation_timeout: float = 20.0
+    cooldown_rate: int = 3
+    cooldown_seconds: float = 20.0
+    max_lines: int = 32
+    rating_emojis: tuple[str, ...] = DEFAULT_EMOJIS
+    torch_threads: int = 1
+    starter_minutes: float = 4.0
+    log_level: str = "INFO"
+    log_file: Path | None = None
+    nightly_cron: str = "0 3 * * *"
+    timezone: str = "UTC"
+
+
+def _ids(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+
+
+def _positive(kind: Callable[[str], T]) -> Callable[[str], T]:
+    def parse(text: str) -> T:
+        value = kind(text)
+        if value <= 0:  # type: ignore[operator]
+            raise ValueError("must be positive")
+        return value
+
+    return parse
+
+
+def _emojis(text: str) -> tuple[str, ...]:
+    emojis = tuple(e for e in text.split(",") if e.strip())
+    if len(emojis) != 5:
+        raise ValueError("needs exactly 5 comma-separated emojis, for ratings 1 to 5")
+    return tuple(e.strip() for e in emojis)
+
+
+def _timezone(text: str) -> str:
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {text!r}") from None
+    return text
+
+
+def _level(text: str) -> str:
+    level = text.upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+    return level
+
+
+# variable, field, parser
+FIELDS: list[tuple[str, str, Callable[[str], Any]]] = [
+    ("DISCORD_GUILD_IDS", "guild_ids", _ids),
+    ("LYRICBOT_DB", "db_path", Path),
+    ("LYRICBOT_MODELS", "models_dir", Path),
+    ("LYRICBOT_DEFAULT_MODEL", "default_model", str),
+    ("LYRICBOT_ADMIN_ROLE_IDS", "admin_role_ids", lambda t: frozenset(_ids(t))),
+    ("LYRICBOT_ADMIN_USER_IDS", "admin_user_ids", lambda t: frozenset(_ids(t))),
+    ("LYRICBOT_CHANNEL_IDS", "channel_ids", lambda t: frozenset(_ids(t))),
+    ("LYRICBOT_WORKERS", "workers", _positive(int)),
+    ("LYRICBOT_QUEUE_SIZE", "queue_size", _positive(int)),
+    ("LYRICBOT_GENERATION_TIMEOUT", "generation_timeout", _positive(float)),
+    ("LYRICBOT_COOLDOWN_RATE", "cooldown_rate", int),
+    ("LYRICBOT_COOLDOWN_SECONDS", "cooldown_seconds", float),
+    ("LYRICBOT_MAX_LINES", "max_lines", _positive(int)),
+    ("LYRICBOT_RATING_EMOJIS", "rating_emojis", _emojis),
+    ("LYRICBOT_TORCH_THREADS", "torch_threads", _positive(int)),
+    ("LYRICBOT_STARTER_MINUTES", "starter_minutes", _positive(float)),
+    ("LYRICBOT_LOG_LEVEL", "log_level", _level),
+    ("LYRICBOT_LOG_FILE", "log_file", Path),
+    ("LYRICBOT_NIGHTLY_CRON", "nightly_cron", str),
+    ("LYRICBOT_TIMEZONE", "timezone", _timezone),
+]
+
+
+def read_environment(env_file: Path | None = Path(".env")) -> dict[str, str]:
+    """The process environment wins over `.env`, as operators expect."""
+    values: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ)
+    return values
+
+
+def load_settings(env: Mapping[str, str], *, require_token: bool = True) -> Settings:
+    """Build Settings from variables; raise SettingsError naming the first bad one."""
+    token = env.get("DISCORD_TOKEN", "").strip()
+    if require_token and not token:
+        raise SettingsError(
+            "DISCORD_TOKEN is not set: put your bot token in .env (see .env.example), "
+            "or try `lyricbot console`, which needs no token"
+        )
+    given: dict[str, Any] = {}
+    for variable, name, parse in FIELDS:
+        raw = env.get(variable, "").strip()
+        if not raw:
+            continue
+        try:
+            given[name] = parse(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{variable}={raw!r} is invalid: {exc}") from None
+    return Settings(token=token, **given)

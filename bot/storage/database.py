@@ -1,0 +1,402 @@
+"""The generation log: one SQLite connection that every read and write goes through.
+
+aiosqlite runs the connection on its own thread and executes calls in order, so the event
+loop never blocks on disk and concurrent tasks never interleave inside a statement. Every
+write is one statement through ``_write`` and commits on its own (autocommit mode). A future
+write that needs several statements must take ``_write_lock`` too and wrap them in
+``connection.transaction``; otherwise another task's statement could land inside its
+transaction and be rolled back with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import MappingProxyType, TracebackType
+from typing import Any, NamedTuple, Self
+
+import aiosqlite
+
+from bot.storage import connection, migrations
+from bot.storage.errors import (
+    ForeignDatabaseError,
+    InvalidRatingError,
+    StorageError,
+    UnknownGenerationError,
+)
+from bot.storage.records import GenerationRow, NewGeneration, StatsReport, to_utc_text, utc_now_text
+from bot.storage.stats import TEMPERATURE_KEY, SliceSums, build_report
+
+log = logging.getLogger(__name__)
+
+EXPORT_PAGE_SIZE = 500
+"""Rows fetched per query while exporting: bounded memory, no cursor held across awaits."""
+
+_GENERATION_COLUMNS = (
+    "id, created_at, source, guild_id, channel_id, user_id, message_id, interaction_id, "
+    "seed, params_json, rng_seed, model_version, output, latency_ms, status, error"
+)
+
+_INSERT_GENERATION = """
+INSERT INTO generations (
+    created_at, source, guild_id, channel_id, user_id, interaction_id, seed, params_json,
+    rng_seed, model_version, output, latency_ms, status, error
+) VALUES (
+    :created_at, :source, :guild_id, :channel_id, :user_id, :interaction_id, :seed, :params_json,
+    :rng_seed, :model_version, :output, :latency_ms, :status, :error
+)
+"""
+
+_UPSERT_RATING = """
+INSERT INTO ratings (generation_id, user_id, score, rated_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (generation_id, user_id) DO UPDATE
+    SET score = excluded.score, rated_at = excluded.rated_at
+"""
+
+_STATS = """
+SELECT g.model_version AS model_version,
+       json_extract(g.params_json, :temperature_path) AS temperature,
+       COUNT(*) AS generations,
+       COALESCE(SUM(r.n), 0) AS ratings,
+       COALESCE(SUM(r.score_sum), 0) AS score_sum
+FROM generations AS g
+LEFT JOIN (
+    SELECT generation_id, COUNT(*) AS n, SUM(score) AS score_sum
+    FROM ratings GROUP BY generation_id
+) AS r ON r.generation_id = g.id
+WHERE :guild_id IS NULL OR g.guild_id = :guild_id
+GROUP BY g.model_version, temperature
+"""
+
+_EXPORT_PAGE = f"""
+SELECT {_GENERATION_COLUMNS},
+       (SELECT json_group_array(
+                   json_object('user_id', r.user_id, 'score', r.score, 'rated_at', r.rated_at))
+        FROM ratings AS r WHERE r.generation_id = generations.id) AS ratings_json
+FROM generations
+WHERE id > ? AND id <= ?
+ORDER BY id
+LIMIT ?
+"""
+
+_EXPORTED_COLUMNS = tuple(
+    name.strip() for name in _GENERATION_COLUMNS.split(",") if name.strip() != "params_json"
+)
+"""Columns exported as they are; ``params_json`` is expanded into ``param_*`` fields instead."""
+
+
+class _WriteResult(NamedTuple):
+    rowcount: int
+    lastrowid: int | None
+
+
+class Database:
+    """The bot's generation and rating log. Open with ``Database.open``; close when done.
+
+    ``async with await Database.open(path) as db:`` closes it on exit; a long-lived owner
+    (the bot's ``setup_hook``) keeps the object and awaits ``close()`` at shutdown.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        """Wrap an already configured and migrated connection; use ``open`` instead."""
+        self._conn: aiosqlite.Connection | None = conn
+        self._path = path
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> Self:
+        """Open (creating if needed) the database at ``path`` and apply pending migrations."""
+        conn = await connection.connect(path)
+        try:
+            if await migrations.has_foreign_tables(conn):
+                raise ForeignDatabaseError(path)
+            version = await migrations.migrate(conn)
+        except BaseException:
+            await conn.close()
+            raise
+        log.info("opened %s at schema version %d", path, version)
+        return cls(conn, path)
+
+    async def close(self) -> None:
+        """Close the connection; safe to call twice. Runs ``PRAGMA optimize`` first, as advised."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            await conn.execute("PRAGMA optimize")
+        finally:
+            await conn.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def path(self) -> Path:
+        """Where the database file lives."""
+        return self._path
+
+    # -- the one place that touches the connection ------------------------------------------
+
+    def _connection(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise StorageError(f"database {self._path} is closed")
+        return self._conn
+
+    async def _write(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> _WriteResult:
+        """Run one write statement; autocommit makes it its own transaction."""
+        async with self._write_lock, self._connection().execute(sql, params) as cursor:
+            return _WriteResult(cursor.rowcount, cursor.lastrowid)
+
+    async def _fetchall(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> list[sqlite3.Row]:
+        return list(await self._connection().execute_fetchall(sql, params))
+
+    # -- generations ------------------------------------------------------------------------
+
+    async def record_generation(self, new: NewGeneration) -> int:
+        """Log a generation and return its id (attach the posted message later).
+
+        Raises ``TypeError``/``ValueError`` when ``new.params`` is not JSON-serialisable.
+        """
+        created = new.created_at
+        values = {
+            "created_at": to_utc_text(created) if created else utc_now_text(),
+            "source": new.source,
+            "guild_id": new.guild_id,
+            "channel_id": new.channel_id,
+            "user_id": new.user_id,
+            "interaction_id": new.interaction_id,
+            "seed": new.seed,
+            "params_json": json.dumps(dict(new.params), sort_keys=True, allow_nan=False),
+            "rng_seed": new.rng_seed,
+            "model_version": new.model_version,
+            "output": new.output,
+            "latency_ms": new.latency_ms,
+            "status": new.status,
+            "error": new.error,
+        }
+        result = await self._write(_INSERT_GENERATION, values)
+        if result.lastrowid is None:  # cannot happen for a rowid table; keeps the type honest
+            raise StorageError("SQLite did not report the new generation's id")
+        return result.lastrowid
+
+    async def attach_message(self, generation_id: int, message_id: int) -> None:
+        """Remember which Discord message shows this generation, so reactions find it."""
+        try:
+            result = await self._write(
+                "UPDATE generations SET message_id = ? WHERE id = ?", (message_id, generation_id)
+            )
+        except sqlite3.IntegrityError as exc:
+            raise StorageError(
+                f"message {message_id} is already attached to another generation"
+            ) from exc
+        if result.rowcount == 0:
+            raise UnknownGenerationError(generation_id)
+
+    async def generation_for_message(self, message_id: int) -> int | None:
+        """The generation posted as ``message_id``, or None if the message is not ours."""
+        rows = await self._fetchall(
+            "SELECT id FROM generations WHERE message_id = ?", (message_id,)
+        )
+        return int(rows[0]["id"]) if rows else None
+
+    async def get_generation(self, generation_id: int) -> GenerationRow | None:
+        """One logged generation, or None if there is no such id."""
+        rows = await self._fetchall(
+            f"SELECT {_GENERATION_COLUMNS} FROM generations WHERE id = ?", (generation_id,)
+        )
+        return _generation_row(rows[0]) if rows else None
+
+    # -- ratings ----------------------------------------------------------------------------
+
+    async def set_rating(self, generation_id: int, user_id: int, score: int) -> None:
+        """Record ``user_id``'s score for a generation, replacing any earlier score of theirs."""
+        _check_score(score)
+        try:
+            await self._write(_UPSERT_RATING, (generation_id, user_id, score, utc_now_text()))
+        except sqlite3.IntegrityError as exc:
+            if exc.sqlite_errorcode == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+                raise UnknownGenerationError(generation_id) from exc
+            raise
+
+    async def remove_rating(
+        self, generation_id: int, user_id: int, score: int | None = None
+    ) -> bool:
+        """Delete the user's rating; with ``score``, only if that is still the stored score.
+
+        The condition matters for reactions: removing the 3-star reaction after the user
+        re-rated with 5 stars must not delete the 5. Returns whether a row was deleted.
+        """
+        result = await self._write(
+            "DELETE FROM ratings WHERE generation_id = :generation_id AND user_id = :user_id"
+            " AND (:score IS NULL OR score = :score)",
+            {"generation_id": generation_id, "user_id": user_id, "score": score},
+        )
+        return result.rowcount > 0
+
+    async def ratings_for(self, generation_id: int) -> dict[int, int]:
+        """Each rating user's current score for one generation (empty if none or no such id)."""
+        rows = await self._fetchall(
+            "SELECT user_id, score FROM ratings WHERE generation_id = ? ORDER BY user_id",
+            (generation_id,),
+        )
+        return {int(row["user_id"]): int(row["score"]) for row in rows}
+
+    # -- reporting --------------------------------------------------------------------------
+
+    async def stats(self, guild_id: int | None = None) -> StatsReport:
+        """Generation and rating counts for one guild (or all, with None), by model and band."""
+        rows = await self._fetchall(
+            _STATS, {"guild_id": guild_id, "temperature_path": f"$.{TEMPERATURE_KEY}"}
+        )
+        slices = (
+            SliceSums(
+                model_version=str(row["model_version"]),
+                temperature=row["temperature"],
+                generations=int(row["generations"]),
+                ratings=int(row["ratings"]),
+                score_sum=int(row["score_sum"]),
+            )
+            for row in rows
+        )
+        return build_report(guild_id, slices)
+
+    async def export_rows(self) -> AsyncIterator[dict[str, Any]]:
+        """Yield one flat dict per generation, oldest first, for offline human evaluation.
+
+        Every dict has the same keys: the generation's columns, one ``param_<name>`` per
+        sampling parameter seen in any row (None where a row lacks it), ``rating_count``,
+        ``rating_mean`` and ``ratings`` (a list of {user_id, score, rated_at}). Rows logged
+        after the export starts are left out, so the key set cannot change mid-export.
+        """
+        newest = await self._fetchall("SELECT COALESCE(MAX(id), 0) AS newest FROM generations")
+        upper = int(newest[0]["newest"])
+        keys = await self._fetchall(
+            "SELECT DISTINCT p.key AS key FROM generations AS g, json_each(g.params_json) AS p"
+            " WHERE g.id <= ? ORDER BY p.key",
+            (upper,),
+        )
+        param_keys = [str(row["key"]) for row in keys]
+        last = 0
+        while rows := await self._fetchall(_EXPORT_PAGE, (last, upper, EXPORT_PAGE_SIZE)):
+            for row in rows:
+                yield _export_row(row, param_keys)
+            last = int(rows[-1]["id"])
+
+    # -- maintenance ------------------------------------------------------------------------
+
+    async def integrity_check(self) -> str:
+        """SQLite's own consistency check: ``"ok"``, or its findings one per line."""
+        rows = await self._fetchall("PRAGMA integrity_check")
+        return "\n".join(str(row[0]) for row in rows)
+
+    async def schema_version(self) -> int:
+        """The highest migration applied to this database."""
+        return await migrations.schema_version(self._connection())
+
+    async def backup_to(self, path: Path) -> None:
+        """Copy the live database to ``path`` while the bot keeps running.
+
+        Uses SQLite's online backup API, so the copy is a consistent snapshot even with
+        writes in flight. It is written beside ``path`` and renamed into place, so ``path``
+        is either the old file or a complete copy, and it is switched out of WAL mode so the
+        copy is one self-contained file.
+        """
+        target_path, own_path = await asyncio.gather(
+            asyncio.to_thread(path.resolve), asyncio.to_thread(self._path.resolve)
+        )
+        if target_path == own_path:
+            raise StorageError(f"cannot back up {self._path} onto itself")
+        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        target = await asyncio.to_thread(_open_backup_target, partial)
+        try:
+            await self._connection().backup(target)
+            await asyncio.to_thread(_finish_backup, target, partial, path)
+        except BaseException:
+            await asyncio.to_thread(_discard_backup, target, partial)
+            raise
+        log.info("backed up %s to %s", self._path, path)
+
+
+def _check_score(score: object) -> None:
+    """Reject anything but an int 1..5 before SQLite sees it (bool is an int; reject it too)."""
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise InvalidRatingError(score)
+
+
+def _generation_row(row: sqlite3.Row) -> GenerationRow:
+    return GenerationRow(
+        id=row["id"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        source=row["source"],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        user_id=row["user_id"],
+        message_id=row["message_id"],
+        interaction_id=row["interaction_id"],
+        seed=row["seed"],
+        params=MappingProxyType(json.loads(row["params_json"])),
+        rng_seed=row["rng_seed"],
+        model_version=row["model_version"],
+        output=row["output"],
+        latency_ms=row["latency_ms"],
+        status=row["status"],
+        error=row["error"],
+    )
+
+
+def _export_row(row: sqlite3.Row, param_keys: Sequence[str]) -> dict[str, Any]:
+    """Flatten one generation for export: params spread into columns, ratings summarised."""
+    flat: dict[str, Any] = {key: row[key] for key in _EXPORTED_COLUMNS}
+    params = json.loads(row["params_json"])
+    for key in param_keys:
+        flat[f"param_{key}"] = params.get(key)
+    ratings = sorted(json.loads(row["ratings_json"]), key=lambda r: (r["rated_at"], r["user_id"]))
+    scores = [r["score"] for r in ratings]
+    flat["rating_count"] = len(scores)
+    flat["rating_mean"] = sum(scores) / len(scores) if scores else None
+    flat["ratings"] = ratings
+    return flat
+
+
+def _open_backup_target(partial: Path) -> sqlite3.Connection:
+    """Start from an empty file; a leftover from a crashed backup must not be merged in.
+
+    ``check_same_thread=False`` because aiosqlite's thread writes to it during the backup;
+    only one thread uses it at a time.
+    """
+    _remove_partial(partial)
+    return sqlite3.connect(partial, check_same_thread=False)
+
+
+def _finish_backup(target: sqlite3.Connection, partial: Path, path: Path) -> None:
+    """Make the copy a single rollback-journal file, close it, then rename it into place."""
+    target.execute("PRAGMA journal_mode = DELETE")
+    target.close()
+    os.replace(partial, path)
+
+
+def _discard_backup(target: sqlite3.Connection, partial: Path) -> None:
+    target.close()
+    _remove_partial(partial)
+
+
+def _remove_partial(partial: Path) -> None:
+    for leftover in (partial, Path(f"{partial}-journal"), Path(f"{partial}-wal")):
+        leftover.unlink(missing_ok=True)

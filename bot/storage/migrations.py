@@ -1,0 +1,158 @@
+"""Numbered schema migrations, applied in order at open and recorded in ``schema_migrations``.
+
+To change the schema, append ``Migration(N + 1, "what_it_does", "...SQL...")`` to
+``MIGRATIONS``. Never edit or renumber a migration that has shipped: databases in the wild
+have recorded it as applied and will not run it again. Each migration runs in its own
+transaction together with the row that records it, so a failure leaves the database at the
+previous version rather than half-migrated.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import aiosqlite
+
+from bot.storage.connection import split_statements, transaction
+from bot.storage.errors import SchemaTooNewError, StorageError
+from bot.storage.records import utc_now_text
+
+log = logging.getLogger(__name__)
+
+
+class Migration(NamedTuple):
+    """One schema step. ``name`` is recorded too, to catch two branches reusing a number."""
+
+    version: int
+    name: str
+    sql: str
+
+
+_V1_GENERATIONS_AND_RATINGS = """
+CREATE TABLE generations (
+    id             INTEGER PRIMARY KEY,
+    created_at     TEXT    NOT NULL,
+    guild_id       INTEGER,
+    channel_id     INTEGER,
+    user_id        INTEGER,
+    message_id     INTEGER,
+    interaction_id INTEGER,
+    source         TEXT    NOT NULL CHECK (source IN ('discord', 'console')),
+    seed           TEXT    NOT NULL,
+    params_json    TEXT    NOT NULL
+                   CHECK (json_valid(params_json) AND json_type(params_json) = 'object'),
+    rng_seed       INTEGER,
+    model_version  TEXT    NOT NULL,
+    output         TEXT,
+    latency_ms     REAL,
+    status         TEXT    NOT NULL CHECK (status IN ('ok', 'error', 'timeout', 'cancelled')),
+    error          TEXT
+);
+
+-- Partial unique index: a message maps to at most one generation, any number of generations
+-- may still be waiting for theirs (NULL), and it is the index for lookups by message_id.
+CREATE UNIQUE INDEX generations_message_id
+    ON generations (message_id) WHERE message_id IS NOT NULL;
+CREATE INDEX generations_guild_created ON generations (guild_id, created_at);
+CREATE INDEX generations_model_version ON generations (model_version);
+
+-- The primary key (generation_id, user_id) is also the index for lookups by generation_id,
+-- so no separate index is created; typeof() stops 4.5 or '4' slipping past the range check.
+CREATE TABLE ratings (
+    generation_id INTEGER NOT NULL REFERENCES generations (id) ON DELETE CASCADE,
+    user_id       INTEGER NOT NULL,
+    score         INTEGER NOT NULL CHECK (typeof(score) = 'integer' AND score BETWEEN 1 AND 5),
+    rated_at      TEXT    NOT NULL,
+    PRIMARY KEY (generation_id, user_id)
+);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "generations_and_ratings", _V1_GENERATIONS_AND_RATINGS),
+)
+LATEST_VERSION: int = MIGRATIONS[-1].version
+
+_CREATE_MIGRATIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+)
+"""
+
+
+async def migrate(conn: aiosqlite.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Bring the database up to the last of ``migrations``; return the resulting version.
+
+    ``migrations`` is a parameter so tests can build a database at an older version (a
+    prefix of the list) and then upgrade it with the full list.
+    """
+    _check_sequence(migrations)
+    await conn.execute(_CREATE_MIGRATIONS_TABLE)
+    applied = await applied_migrations(conn)
+    _check_compatible(applied, migrations)
+    for migration in migrations:
+        if migration.version not in applied:
+            await _apply(conn, migration)
+    return await schema_version(conn)
+
+
+async def has_foreign_tables(conn: aiosqlite.Connection) -> bool:
+    """True for a database holding tables but no migration record: another app's file."""
+    rows = await conn.execute_fetchall(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
+    )
+    names = {str(row[0]) for row in rows}
+    return bool(names) and "schema_migrations" not in names
+
+
+async def applied_migrations(conn: aiosqlite.Connection) -> dict[int, str]:
+    """Versions recorded in the database, with the names they were recorded under."""
+    rows = await conn.execute_fetchall("SELECT version, name FROM schema_migrations")
+    return {int(row[0]): str(row[1]) for row in rows}
+
+
+async def schema_version(conn: aiosqlite.Connection) -> int:
+    """The highest applied migration, 0 for a database with none."""
+    rows = list(await conn.execute_fetchall("SELECT MAX(version) FROM schema_migrations"))
+    return int(rows[0][0] or 0)
+
+
+async def _apply(conn: aiosqlite.Connection, migration: Migration) -> None:
+    """Run one migration and record it, atomically; skip it if another process just did."""
+    async with transaction(conn):
+        already = await conn.execute_fetchall(
+            "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
+        )
+        if list(already):
+            return
+        for statement in split_statements(migration.sql):
+            await conn.execute(statement)
+        await conn.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+            (migration.version, migration.name, utc_now_text()),
+        )
+    log.info("applied schema migration %d (%s)", migration.version, migration.name)
+
+
+def _check_sequence(migrations: Sequence[Migration]) -> None:
+    """Reject a list that is empty or not numbered 1, 2, 3, … (a programming error)."""
+    versions = [m.version for m in migrations]
+    if not versions or versions != list(range(1, len(versions) + 1)):
+        raise ValueError(f"migrations must be numbered 1, 2, 3, … in order, got {versions}")
+
+
+def _check_compatible(applied: dict[int, str], migrations: Sequence[Migration]) -> None:
+    """Refuse a database from newer code, or one whose history diverges from ours."""
+    known = {m.version: m.name for m in migrations}
+    newest_known = max(known)
+    if applied and max(applied) > newest_known:
+        raise SchemaTooNewError(max(applied), newest_known)
+    for version, name in sorted(applied.items()):
+        if known.get(version) != name:
+            raise StorageError(
+                f"database migration {version} is {name!r} but this code's is "
+                f"{known.get(version)!r}; the database came from a different branch"
+            )
