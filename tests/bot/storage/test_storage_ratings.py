@@ -1,0 +1,72 @@
+"""Ratings as reactions produce them: set, change, remove, and out-of-range scores."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from bot.storage import Database, InvalidRatingError, UnknownGenerationError
+
+ALICE, BOB = 1_000_000_000_000_000_001, 1_000_000_000_000_000_002
+
+
+@pytest.fixture
+async def generation_id(db: Database, make_generation) -> int:
+    return await db.record_generation(make_generation())
+
+
+async def test_rating_is_set_replaced_and_removed(db: Database, generation_id: int) -> None:
+    assert await db.ratings_for(generation_id) == {}
+    await db.set_rating(generation_id, ALICE, 3)
+    await db.set_rating(generation_id, BOB, 5)
+    assert await db.ratings_for(generation_id) == {ALICE: 3, BOB: 5}
+
+    await db.set_rating(generation_id, ALICE, 1)  # a later rating replaces the earlier one
+    assert await db.ratings_for(generation_id) == {ALICE: 1, BOB: 5}
+
+    assert await db.remove_rating(generation_id, ALICE) is True
+    assert await db.ratings_for(generation_id) == {BOB: 5}
+    assert await db.remove_rating(generation_id, ALICE) is False  # nothing left to remove
+
+
+async def test_removing_an_old_reaction_keeps_the_newer_score(
+    db: Database, generation_id: int
+) -> None:
+    await db.set_rating(generation_id, ALICE, 3)
+    await db.set_rating(generation_id, ALICE, 5)  # user adds the 5 reaction…
+    assert await db.remove_rating(generation_id, ALICE, score=3) is False  # …then drops the 3
+    assert await db.ratings_for(generation_id) == {ALICE: 5}
+    assert await db.remove_rating(generation_id, ALICE, score=5) is True
+    assert await db.ratings_for(generation_id) == {}
+
+
+@pytest.mark.parametrize("score", [0, 6, -1, 2.5, "4", True, None])
+async def test_score_outside_one_to_five_is_rejected(
+    db: Database, generation_id: int, score: object
+) -> None:
+    with pytest.raises(InvalidRatingError, match="1 to 5"):
+        await db.set_rating(generation_id, ALICE, score)  # type: ignore[arg-type]
+    assert await db.ratings_for(generation_id) == {}
+
+
+@pytest.mark.parametrize("score", [0, 6, 4.5, "4.5", "high"])
+async def test_schema_rejects_bad_scores_written_around_the_api(
+    db: Database, db_path: Path, generation_id: int, score: object
+) -> None:
+    with closing(sqlite3.connect(db_path)) as conn, pytest.raises(sqlite3.IntegrityError):
+        conn.execute(
+            "INSERT INTO ratings (generation_id, user_id, score, rated_at) VALUES (?, ?, ?, '')",
+            (generation_id, ALICE, score),
+        )
+
+
+def test_invalid_rating_error_is_also_a_value_error() -> None:
+    assert issubclass(InvalidRatingError, ValueError)
+
+
+async def test_rating_an_unknown_generation_is_refused(db: Database) -> None:
+    with pytest.raises(UnknownGenerationError, match="no generation with id 31337"):
+        await db.set_rating(31337, ALICE, 4)
