@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/lyriccore starter
+	$(BIN)/lyriccore starter --out models/starter
+	$(BIN)/lyricbot run
 
 test: $(STAMP)
 	$(BIN)/ruff check .

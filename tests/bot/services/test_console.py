@@ -1,0 +1,20 @@
+import io
+
+from bot.console import Console
+
+
+async def test_console_runs_the_whole_flow_without_discord(services) -> None:
+    out = io.StringIO()
+    console = Console(services, out)
+    assert await console.handle('/lyrics seed:"we drift" temperature:0.7 lines:2 rng_seed:3')
+    assert await console.handle("rate 4")
+    assert await console.handle("/stats")
+    assert await console.handle("/lyrics seed:x temperature:hot")
+    assert await console.handle("/lyrics seed:x bogus:1")
+    assert not await console.handle("quit")
+    text = out.getvalue()
+    assert "we drift" in text and "rng_seed 3" in text
+    assert "Rated #1: 4/5" in text
+    assert "1 generations, 1 ratings" in text
+    assert "`temperature` needs a number" in text
+    assert "Unknown option 'bogus'" in text

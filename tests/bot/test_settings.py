@@ -1,0 +1,33 @@
+from pathlib import Path
+
+import pytest
+from dotenv import dotenv_values
+
+from bot.settings import DEFAULT_EMOJIS, Settings, SettingsError, load_settings
+
+EXAMPLE = Path(__file__).parents[2] / ".env.example"
+
+
+def test_env_example_documents_every_setting_and_parses_to_the_defaults() -> None:
+    values = {k: v or "" for k, v in dotenv_values(EXAMPLE).items()}
+    values["DISCORD_TOKEN"] = "abc"
+    settings = load_settings(values)
+    assert settings == Settings(token="abc")
+    assert settings.rating_emojis == DEFAULT_EMOJIS
+
+
+def test_missing_token_and_bad_values_are_one_clear_line() -> None:
+    with pytest.raises(SettingsError, match="DISCORD_TOKEN is not set"):
+        load_settings({})
+    assert load_settings({}, require_token=False).token == ""
+    with pytest.raises(SettingsError, match="LYRICBOT_WORKERS='-2' is invalid"):
+        load_settings({"DISCORD_TOKEN": "x", "LYRICBOT_WORKERS": "-2"})
+    with pytest.raises(SettingsError, match="DISCORD_GUILD_IDS"):
+        load_settings({"DISCORD_TOKEN": "x", "DISCORD_GUILD_IDS": "12,abc"})
+    with pytest.raises(SettingsError, match="unknown time zone"):
+        load_settings({"DISCORD_TOKEN": "x", "LYRICBOT_TIMEZONE": "Mars/Base"})
+
+
+def test_the_token_never_appears_in_a_repr() -> None:
+    settings = load_settings({"DISCORD_TOKEN": "super-secret-token"})
+    assert "super-secret-token" not in repr(settings)
