@@ -23,6 +23,7 @@ from bot.settings import Settings, SettingsError, load_settings, read_environmen
 from bot.storage import Database, StorageError, export
 
 log = logging.getLogger(__name__)
+SHUTDOWN_GRACE_SECONDS = 15.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,6 +66,7 @@ async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
         done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if stopper in done:
             log.info("shutting down")
+            await bot.drain(SHUTDOWN_GRACE_SECONDS)
         await bot.close()
         stopper.cancel()
         if runner in done:

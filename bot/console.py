@@ -120,8 +120,8 @@ class Console:
         async def position(n: int) -> None:
             self.say(f"(queued: position {n})")
 
-        self.services.lyrics.preflight(request)
-        self.last = await self.services.lyrics.write(request, position)
+        admission = self.services.lyrics.admit(request)
+        self.last = await self.services.lyrics.write(admission, position)
         self.say(format_plain(self.last))
 
     async def _rate(self, rest: list[str]) -> None:

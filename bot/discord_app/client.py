@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import discord
@@ -31,6 +32,17 @@ async def reply_privately(interaction: discord.Interaction, text: str) -> None:
 
 
 class LyricTree(app_commands.CommandTree["LyricBot"]):
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Count every command as in flight until its task ends, so shutdown can let it
+        finish; refuse new ones once shutdown has begun."""
+        if self.client.draining:
+            raise app_commands.CheckFailure("I'm restarting; please try again in a minute.")
+        task = asyncio.current_task()
+        if task is not None:
+            self.client.in_flight.add(task)
+            task.add_done_callback(self.client.in_flight.discard)
+        return True
+
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
@@ -67,6 +79,15 @@ class LyricBot(commands.Bot):
         )
         self.settings = settings
         self.services = services
+        self.in_flight: set[asyncio.Task[object]] = set()
+        self.draining = False
+
+    async def drain(self, grace: float) -> None:
+        """Stop taking commands and give running ones up to `grace` seconds to answer."""
+        self.draining = True
+        if self.in_flight:
+            log.info("waiting for %d running command(s) to finish", len(self.in_flight))
+            await asyncio.wait(set(self.in_flight), timeout=grace)
 
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:

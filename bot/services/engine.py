@@ -15,7 +15,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from bot.services.errors import GenerationTimedOut, NoModel, WarmingUp
-from bot.services.queue import GenerationQueue, PositionCallback
+from bot.services.queue import GenerationQueue, PositionCallback, Ticket
 from bot.services.registry import ModelRegistry
 from bot.settings import Settings
 from lyriccore.checkpoint import load_model
@@ -58,6 +58,11 @@ class EngineService:
         else:
             log.error("default model %r not found in %s", self.default_model, self.registry.root)
 
+    def check_model(self, name: str | None) -> None:
+        """Refuse an unknown `model` option before any waiting starts."""
+        if name is not None and name not in self._generators:
+            self.registry.path(name)
+
     async def generator_for(self, name: str | None) -> Generator:
         name = name or self.default_model
         if name in self._generators:
@@ -82,9 +87,15 @@ class EngineService:
         params: SamplingParams,
         model: str | None = None,
         on_position: PositionCallback | None = None,
+        ticket: Ticket | None = None,
     ) -> GenerationResult:
-        generator = await self.generator_for(model)
-        async with self.queue.slot(on_position):
+        try:
+            generator = await self.generator_for(model)
+        except BaseException:
+            if ticket is not None:
+                await self.queue.withdraw(ticket)
+            raise
+        async with self.queue.slot(ticket, on_position):
             return await self._run_with_budget(generator, seed, params)
 
     async def _run_with_budget(

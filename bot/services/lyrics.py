@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from bot.services.engine import EngineService
 from bot.services.errors import GenerationTimedOut, InvalidRequest, UserFacingError
-from bot.services.queue import PositionCallback
+from bot.services.queue import PositionCallback, Ticket
 from bot.settings import Settings
 from bot.storage import Database, NewGeneration, Source, Status
 from lyriccore.errors import LyricCoreError
@@ -22,6 +22,7 @@ from lyriccore.sampling import SamplingParams
 log = logging.getLogger(__name__)
 
 SEED_MAX = 200
+DEFAULT_LINES = 8
 RANGES: dict[str, tuple[float, float]] = {
     "temperature": (0.1, 2.0),
     "top_p": (0.05, 1.0),
@@ -38,7 +39,7 @@ class LyricsRequest:
     temperature: float = 0.8
     top_p: float | None = None
     top_k: int | None = None
-    lines: int = 8
+    lines: int | None = None
     repetition_penalty: float | None = None
     anneal: float | None = None
     model: str | None = None
@@ -48,6 +49,15 @@ class LyricsRequest:
     channel_id: int | None = None
     user_id: int | None = None
     interaction_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A validated request holding its place in the queue."""
+
+    request: LyricsRequest
+    params: SamplingParams
+    ticket: Ticket
 
 
 @dataclass(frozen=True)
@@ -97,7 +107,8 @@ def validate(request: LyricsRequest, max_lines: int) -> SamplingParams:
         raise InvalidRequest("The seed is empty: give me a few words to start from.")
     if len(seed) > SEED_MAX:
         raise InvalidRequest(f"The seed is {len(seed)} characters; the limit is {SEED_MAX}.")
-    if not 1 <= request.lines <= max_lines:
+    lines = request.lines if request.lines is not None else min(DEFAULT_LINES, max_lines)
+    if not 1 <= lines <= max_lines:
         raise InvalidRequest(f"`lines` must be between 1 and {max_lines}.")
     for name in RANGES:
         value = request.temperature if name == "temperature" else getattr(request, name)
@@ -108,8 +119,8 @@ def validate(request: LyricsRequest, max_lines: int) -> SamplingParams:
         top_k=request.top_k or 0,
         repetition_penalty=request.repetition_penalty or 1.0,
         anneal_to=request.anneal,
-        lines=request.lines,
-        max_tokens=request.lines * 120,
+        lines=lines,
+        max_tokens=lines * 120,
         rng_seed=request.rng_seed,
     )
 
@@ -120,20 +131,24 @@ class LyricsService:
         self.db = db
         self.settings = settings
 
-    def preflight(self, request: LyricsRequest) -> SamplingParams:
-        """Checks that need no waiting, so the caller can refuse before deferring."""
+    def admit(self, request: LyricsRequest) -> Admission:
+        """Everything that can refuse a request without waiting, and a place in line; the
+        caller answers a refusal privately, before deferring publicly."""
         params = validate(request, self.settings.max_lines)
-        self.engine.queue.check_room()
-        return params
+        self.engine.check_model(request.model)
+        return Admission(request, params, self.engine.queue.admit())
+
+    async def withdraw(self, admission: Admission) -> None:
+        await self.engine.queue.withdraw(admission.ticket)
 
     async def write(
-        self, request: LyricsRequest, on_position: PositionCallback | None = None
+        self, admission: Admission, on_position: PositionCallback | None = None
     ) -> LyricsAnswer:
-        params = validate(request, self.settings.max_lines)
+        request, params = admission.request, admission.params
         started = time.perf_counter()
         try:
             result = await self.engine.generate(
-                request.seed.strip(), params, request.model, on_position
+                request.seed.strip(), params, request.model, on_position, admission.ticket
             )
         except GenerationTimedOut as exc:
             await self._log_failure(request, params, started, "timeout", str(exc))

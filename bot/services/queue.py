@@ -17,12 +17,16 @@ from bot.services.errors import QueueFull
 PositionCallback = Callable[[int], Awaitable[None]]
 
 
+class Ticket:
+    """A place in line; identity is all it carries."""
+
+
 class GenerationQueue:
     def __init__(self, workers: int, capacity: int, *, typical_seconds: float = 2.0) -> None:
         self.workers = workers
         self.capacity = capacity
         self.typical_seconds = typical_seconds
-        self._waiting: deque[object] = deque()
+        self._waiting: deque[Ticket] = deque()
         self._running = 0
         self._changed = asyncio.Condition()
 
@@ -31,20 +35,35 @@ class GenerationQueue:
         return len(self._waiting) + self._running
 
     def check_room(self) -> None:
-        """Refuse now, before the caller commits to answering, if the queue is full."""
-        if len(self._waiting) >= self.capacity and self._running >= self.workers:
-            rounds = len(self._waiting) / self.workers + 1
+        if self.depth >= self.capacity + self.workers:
+            rounds = self.depth / self.workers
             raise QueueFull(retry_after=max(1.0, rounds * self.typical_seconds))
 
-    @asynccontextmanager
-    async def slot(self, on_position: PositionCallback | None = None) -> AsyncIterator[None]:
+    def admit(self) -> Ticket:
+        """Take a place in line now, synchronously, or raise QueueFull: admission happens on
+        arrival, before the caller commits to a public answer (a Discord defer)."""
         self.check_room()
-        ticket = object()
+        ticket = Ticket()
         self._waiting.append(ticket)
+        return ticket
+
+    async def withdraw(self, ticket: Ticket) -> None:
+        """Give up a place that will not be used."""
+        async with self._changed:
+            if ticket in self._waiting:
+                self._waiting.remove(ticket)
+            self._changed.notify_all()
+
+    @asynccontextmanager
+    async def slot(
+        self, ticket: Ticket | None = None, on_position: PositionCallback | None = None
+    ) -> AsyncIterator[None]:
+        """Wait for the ticket's turn (admitting one if none is given), then hold a worker."""
+        ticket = ticket or self.admit()
         try:
             await self._wait_turn(ticket, on_position)
         except BaseException:
-            await self._leave(ticket)
+            await self.withdraw(ticket)
             raise
         try:
             yield
@@ -53,7 +72,7 @@ class GenerationQueue:
                 self._running -= 1
                 self._changed.notify_all()
 
-    async def _wait_turn(self, ticket: object, on_position: PositionCallback | None) -> None:
+    async def _wait_turn(self, ticket: Ticket, on_position: PositionCallback | None) -> None:
         """Wait for a free slot at the head of the line; report position changes outside the
         lock, since reporting (a Discord edit) may be slow."""
         reported = 0
@@ -70,9 +89,3 @@ class GenerationQueue:
                     continue
             reported = position
             await on_position(position)
-
-    async def _leave(self, ticket: object) -> None:
-        async with self._changed:
-            if ticket in self._waiting:
-                self._waiting.remove(ticket)
-            self._changed.notify_all()

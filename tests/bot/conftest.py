@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
-from dataclasses import replace
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from bot.services.container import Services, open_services
+from bot.services.lyrics import LyricsAnswer, LyricsRequest
+from bot.services.queue import PositionCallback
 from bot.settings import Settings
 
 
@@ -36,5 +37,16 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
         yield opened
 
 
-def with_settings(settings: Settings, **changes: object) -> Settings:
-    return replace(settings, **changes)  # type: ignore[arg-type]
+Write = Callable[..., Awaitable[LyricsAnswer]]
+
+
+@pytest.fixture
+def write() -> Write:
+    """Admit a request, then write it: the same two steps every front end takes."""
+
+    async def admit_and_write(
+        services: Services, request: LyricsRequest, on_position: PositionCallback | None = None
+    ) -> LyricsAnswer:
+        return await services.lyrics.write(services.lyrics.admit(request), on_position)
+
+    return admit_and_write

@@ -27,7 +27,7 @@ class LyricsCog(commands.Cog):
         temperature="Randomness: low is safe, high is wild (0.1–2.0)",
         top_p="Nucleus sampling: only the most likely words covering this share",
         top_k="Only pick among the k most likely next characters (0 = off)",
-        lines="How many lines to write",
+        lines="How many lines to write (default 8)",
         repetition_penalty="Discourage repeating recent text (1.0 = off)",
         anneal="Temperature to end with; it glides there from `temperature`",
         model="Which model writes",
@@ -42,7 +42,7 @@ class LyricsCog(commands.Cog):
         temperature: app_commands.Range[float, 0.1, 2.0] = 0.8,
         top_p: app_commands.Range[float, 0.05, 1.0] | None = None,
         top_k: app_commands.Range[int, 0, 200] | None = None,
-        lines: app_commands.Range[int, 1, 32] = 8,
+        lines: app_commands.Range[int, 1, 32] | None = None,
         repetition_penalty: app_commands.Range[float, 1.0, 2.0] | None = None,
         anneal: app_commands.Range[float, 0.1, 2.0] | None = None,
         model: str | None = None,
@@ -57,20 +57,25 @@ class LyricsCog(commands.Cog):
         )  # fmt: skip
         service = self.bot.services.lyrics
         try:
-            service.preflight(request)
+            admission = service.admit(request)
         except UserFacingError as exc:
             await reply_privately(interaction, str(exc))
             return
-        await interaction.response.defer(thinking=True)
+        try:
+            await interaction.response.defer(thinking=True)
+        except BaseException:
+            await service.withdraw(admission)
+            raise
 
         async def show_position(position: int) -> None:
             await interaction.edit_original_response(content=f"⏳ Queued: position {position}.")
 
         try:
-            answer = await service.write(request, show_position)
+            answer = await service.write(admission, show_position)
         except UserFacingError as exc:
-            await reply_privately(interaction, str(exc))
-            await interaction.delete_original_response()
+            # After a public defer Discord turns the first follow-up into the visible answer,
+            # so the problem is said there, in place of the "thinking" placeholder.
+            await interaction.edit_original_response(content=f"⚠️ {exc}")
             return
         message = await interaction.edit_original_response(
             content=format_answer(answer), allowed_mentions=NO_PINGS

@@ -16,16 +16,16 @@ from bot.services.lyrics import LyricsRequest
 from bot.settings import Settings
 
 
-async def test_lyrics_are_written_logged_and_reproducible(services) -> None:
+async def test_lyrics_are_written_logged_and_reproducible(services, write) -> None:
     request = LyricsRequest(seed="we drift", lines=3, rng_seed=11, guild_id=5, user_id=9)
-    answer = await services.lyrics.write(request)
+    answer = await write(services, request)
     assert answer.text.startswith("we drift")
     assert len([ln for ln in answer.text.split("\n") if ln.strip()]) == 3
     row = await services.db.get_generation(answer.generation_id)
     assert row is not None and row.output == answer.text and row.status == "ok"
     assert row.rng_seed == 11 and row.params["temperature"] == 0.8
     assert row.model_version == answer.result.model_version and row.latency_ms > 0
-    again = await services.lyrics.write(request)
+    again = await write(services, request)
     assert again.text == answer.text and again.generation_id != answer.generation_id
 
 
@@ -41,20 +41,21 @@ async def test_lyrics_are_written_logged_and_reproducible(services) -> None:
     ],
 )
 async def test_bad_requests_get_a_clear_message_and_log_nothing(
-    services, changes: dict, message: str
+    services, write, changes: dict, message: str
 ) -> None:
     with pytest.raises(InvalidRequest, match=message):
-        await services.lyrics.write(replace(LyricsRequest(seed="ok"), **changes))
+        await write(services, replace(LyricsRequest(seed="ok"), **changes))
     assert (await services.db.stats(None)).total_generations == 0
 
 
-async def test_unknown_model_is_refused(services) -> None:
+async def test_unknown_model_is_refused(services, write) -> None:
     with pytest.raises(UnknownModel, match="no model called"):
-        await services.lyrics.write(LyricsRequest(seed="hi", model="../../etc"))
+        services.lyrics.admit(LyricsRequest(seed="hi", model="../../etc"))
+    assert services.engine.queue.depth == 0
 
 
 async def test_a_full_queue_refuses_at_once_and_waiters_see_their_position(
-    settings: Settings,
+    settings: Settings, write
 ) -> None:
     async with open_services(replace(settings, workers=1, queue_size=1)) as services:
         queue = services.engine.queue
@@ -73,12 +74,10 @@ async def test_a_full_queue_refuses_at_once_and_waiters_see_their_position(
             positions.append(position)
             queued.set()
 
-        waiting = asyncio.create_task(
-            services.lyrics.write(LyricsRequest(seed="wait", lines=1), report)
-        )
+        waiting = asyncio.create_task(write(services, LyricsRequest(seed="wait", lines=1), report))
         await asyncio.wait_for(queued.wait(), timeout=10)
         with pytest.raises(QueueFull) as refused:
-            services.lyrics.preflight(LyricsRequest(seed="one more"))
+            services.lyrics.admit(LyricsRequest(seed="one more"))
         assert refused.value.retry_after >= 1
         release.set()
         answer = await waiting
@@ -86,10 +85,12 @@ async def test_a_full_queue_refuses_at_once_and_waiters_see_their_position(
         assert positions == [1] and answer.text.startswith("wait")
 
 
-async def test_a_generation_over_its_budget_is_stopped_and_logged(settings: Settings) -> None:
+async def test_a_generation_over_its_budget_is_stopped_and_logged(
+    settings: Settings, write
+) -> None:
     async with open_services(replace(settings, generation_timeout=0.001)) as services:
         with pytest.raises(GenerationTimedOut, match="longer than"):
-            await services.lyrics.write(LyricsRequest(seed="slow", lines=32))
+            await write(services, LyricsRequest(seed="slow", lines=32))
         report = await services.db.stats(None)
         assert report.total_generations == 1
         rows = [row async for row in services.db.export_rows()]
@@ -97,26 +98,26 @@ async def test_a_generation_over_its_budget_is_stopped_and_logged(settings: Sett
         assert services.engine.queue.depth == 0
 
 
-async def test_fifty_concurrent_requests_are_all_answered_and_logged(services) -> None:
+async def test_fifty_concurrent_requests_are_all_answered_and_logged(services, write) -> None:
     requests = [LyricsRequest(seed=f"line {i}", lines=2, user_id=i) for i in range(50)]
     services.engine.queue.capacity = 64
-    answers = await asyncio.gather(*(services.lyrics.write(r) for r in requests))
+    answers = await asyncio.gather(*(write(services, r) for r in requests))
     assert len({a.generation_id for a in answers}) == 50
     assert (await services.db.stats(None)).total_generations == 50
 
 
 async def test_first_start_trains_the_starter_model_while_answering_warming_up(
-    tmp_path: Path, settings: Settings
+    tmp_path: Path, settings: Settings, write
 ) -> None:
     empty = replace(settings, models_dir=tmp_path / "fresh", starter_minutes=0.02)
     async with open_services(empty) as services:
         assert services.engine.warming_up
         with pytest.raises(WarmingUp, match="Warming up"):
-            await services.lyrics.write(LyricsRequest(seed="hello"))
+            await write(services, LyricsRequest(seed="hello"))
         for _ in range(600):
             if not services.engine.warming_up:
                 break
             await asyncio.sleep(0.1)
-        answer = await services.lyrics.write(LyricsRequest(seed="hello", lines=2))
+        answer = await write(services, LyricsRequest(seed="hello", lines=2))
         assert answer.text.startswith("hello")
         assert services.engine.model_names() == ["starter"]
