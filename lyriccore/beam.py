@@ -6,8 +6,11 @@ always beat longer ones. Sampling knobs (temperature, top-k/p, penalties) do not
 
 from __future__ import annotations
 
+import threading
+
 import torch
 
+from lyriccore.cancellation import check_cancel
 from lyriccore.checkpoint import LoadedModel
 from lyriccore.sampling import SamplingParams
 from lyriccore.seeds import PreparedSeed, start_ids
@@ -20,13 +23,19 @@ def _normalised(score: float, stream: Stream) -> float:
     return score / max(1, len(stream.ids)) ** LENGTH_ALPHA
 
 
-def beam_search(loaded: LoadedModel, seed: PreparedSeed, params: SamplingParams) -> list[Output]:
+def beam_search(
+    loaded: LoadedModel,
+    seed: PreparedSeed,
+    params: SamplingParams,
+    cancel: threading.Event | None = None,
+) -> list[Output]:
     model, tokenizer, width = loaded.model, loaded.tokenizer, params.beam
     device = next(model.parameters()).device
     logits, state = model(torch.tensor([start_ids(tokenizer, seed.ids)], device=device))
     beams = [(0.0, Stream(tokenizer, seed.text, params))]
     finished: list[tuple[float, Stream]] = []
     for _ in range(params.max_tokens):
+        check_cancel(cancel)
         logp = torch.log_softmax(logits[:, -1].float(), dim=-1).cpu()  # (nb, V)
         logp[:, 0] = float("-inf")  # never <unk>
         totals = torch.tensor([score for score, _ in beams])[:, None] + logp

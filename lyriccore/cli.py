@@ -9,10 +9,17 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from lyriccore.checkpoint import load_model
-from lyriccore.cli_args import add_generate_args, add_train_args, params_from_args, train_config
+from lyriccore.cli_args import (
+    add_generate_args,
+    add_train_args,
+    params_from_args,
+    ranged,
+    train_config,
+)
 from lyriccore.corpus import load_corpus
 from lyriccore.errors import LyricCoreError
 from lyriccore.evaluate import evaluate_model
@@ -57,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = sub.add_parser("starter", help="train the starter model if needed and print lyrics")
     cmd.add_argument("--out", type=Path, default=Path("models/starter"))
     cmd.add_argument("--seed", default="we drift", help="seed for the printed lyrics")
+    cmd.add_argument("--max-minutes", type=ranged(float, 0.01, 1e6), help="training budget")
+    cmd.add_argument("--no-sample", action="store_true", help="train only, print no lyrics")
     cmd.set_defaults(handler=cmd_starter)
     return parser
 
@@ -131,8 +140,13 @@ def cmd_starter(args: argparse.Namespace) -> int:
     if not (args.out / "best.pt").exists():
         print(f"training the starter model into {args.out} (a few minutes on a laptop CPU)")
         corpus = load_corpus(starter_corpus_path())
+        recipe = STARTER_RECIPE
+        if args.max_minutes:
+            recipe = replace(recipe, max_minutes=args.max_minutes)
         resume = (args.out / "last.pt").exists()
-        train(corpus, STARTER_RECIPE, args.out, resume=resume, on_epoch=print_epoch)
+        train(corpus, recipe, args.out, resume=resume, on_epoch=print_epoch)
+    if args.no_sample:
+        return 0
     generator = Generator.from_path(args.out)
     print_result(generator.generate(args.seed, SamplingParams(lines=8)), as_json=False)
     return 0

@@ -5,6 +5,7 @@
      ├── CorpusError      a corpus missing, unreadable, empty, or too short to train on
      ├── CheckpointError  a checkpoint missing, corrupt, or not written by lyriccore
      └── GenerationError  a generation request that cannot be served
+          └── GenerationCancelled  stopped on request (a time budget ran out)
 
 Anything else escaping the engine is a bug and should be logged with its traceback.
 """
@@ -28,3 +29,7 @@ class CheckpointError(LyricCoreError):
 
 class GenerationError(LyricCoreError):
     """A generation request cannot be served."""
+
+
+class GenerationCancelled(GenerationError):
+    """The caller asked a running generation to stop."""

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from lyriccore.beam import beam_search
+from lyriccore.cancellation import check_cancel
 from lyriccore.checkpoint import LoadedModel, load_model
 from lyriccore.sampling import RowKnobs, SamplingParams, choose_tokens, temperature_at
 from lyriccore.seeds import PreparedSeed, prepare_seed, start_ids
@@ -61,7 +62,15 @@ class Generator:
             previous, self._model = self._model, model
         return previous
 
-    def generate(self, seed: str, params: SamplingParams | None = None) -> GenerationResult:
+    def generate(
+        self,
+        seed: str,
+        params: SamplingParams | None = None,
+        *,
+        cancel: threading.Event | None = None,
+    ) -> GenerationResult:
+        """Continue `seed`. Setting `cancel` from another thread stops the work within one
+        step with GenerationCancelled, so a time budget really frees the worker."""
         params = params or SamplingParams()
         if params.rng_seed is None:
             params = params.with_seed(secrets.randbelow(2**31))
@@ -71,9 +80,9 @@ class Generator:
         prepared = prepare_seed(loaded.tokenizer, seed)
         with torch.inference_mode():
             if params.beam > 1:
-                outputs = beam_search(loaded, prepared, params)
+                outputs = beam_search(loaded, prepared, params, cancel)
             else:
-                outputs = sample(loaded, prepared, params)
+                outputs = sample(loaded, prepared, params, cancel)
         return GenerationResult(
             seed=prepared.text,
             continuations=[o.text for o in outputs],
@@ -85,7 +94,12 @@ class Generator:
         )
 
 
-def sample(loaded: LoadedModel, seed: PreparedSeed, params: SamplingParams) -> list[Output]:
+def sample(
+    loaded: LoadedModel,
+    seed: PreparedSeed,
+    params: SamplingParams,
+    cancel: threading.Event | None = None,
+) -> list[Output]:
     """Sample `params.samples` continuations in one batched pass."""
     n, model, tokenizer = params.samples, loaded.model, loaded.tokenizer
     device = next(model.parameters()).device
@@ -96,6 +110,7 @@ def sample(loaded: LoadedModel, seed: PreparedSeed, params: SamplingParams) -> l
     state = (state[0].repeat(1, n, 1), state[1].repeat(1, n, 1))
     streams = [Stream(tokenizer, seed.text, params) for _ in range(n)]
     for _ in range(params.max_tokens):
+        check_cancel(cancel)
         knobs = _knobs(streams, params)
         uniforms = torch.rand(n, generator=rng)
         recent = _recent(streams, params)
