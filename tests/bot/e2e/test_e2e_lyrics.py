@@ -164,3 +164,19 @@ async def test_a_gateway_reconnect_does_not_resync_commands(
         _, reply = await _lyrics(discord, lines=1)
         assert reply.content.startswith("**we drift**")
         assert len(discord.sync_calls) == 1
+
+
+async def test_cooldown_and_channel_allow_list_answer_privately(
+    discord: FakeDiscord, start_bot
+) -> None:
+    lyrics_channel = next(c.id for c in discord.guild.channels.values() if c.name == "lyrics")
+    settings = {"LYRICBOT_COOLDOWN_RATE": "1", "LYRICBOT_CHANNEL_IDS": str(lyrics_channel)}
+    async with start_bot(**settings):
+        elsewhere = await discord.invoke_slash("lyrics", {"seed": "hi"})
+        reply = await _final(elsewhere, 15)
+        assert reply.ephemeral and "channels set aside" in reply.content
+        first = await discord.invoke_slash("lyrics", {"seed": "hi"}, channel_id=lyrics_channel)
+        assert (await _final(first)).content.startswith("**hi**")
+        second = await discord.invoke_slash("lyrics", {"seed": "hi"}, channel_id=lyrics_channel)
+        reply = await _final(second, 15)
+        assert reply.ephemeral and "Slow down" in reply.content
