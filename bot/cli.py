@@ -60,7 +60,10 @@ async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with open_services(settings) as services, LyricBot(settings, services) as bot:
+    async with (
+        open_services(settings, schedule=True) as services,
+        LyricBot(settings, services) as bot,
+    ):
         runner = asyncio.create_task(bot.start(settings.token), name="discord")
         stopper = asyncio.create_task(stop.wait(), name="signal")
         done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.cron import cron_trigger
+
 T = TypeVar("T")
 DEFAULT_EMOJIS = (
     "1\ufe0f\u20e3",
@@ -52,6 +54,10 @@ class Settings:
     log_file: Path | None = None
     nightly_cron: str = "0 3 * * *"
     timezone: str = "UTC"
+    corpus_max_bytes: int = 100_000
+    corpus_submit_role_ids: frozenset[int] = frozenset()
+    train_threads: int = 1
+    retrain_minutes: float = 10.0
 
 
 def _ids(text: str) -> tuple[int, ...]:
@@ -83,6 +89,11 @@ def _timezone(text: str) -> str:
     return text
 
 
+def _cron(text: str) -> str:
+    cron_trigger(text, "UTC")  # raises ValueError naming what is wrong
+    return text
+
+
 def _level(text: str) -> str:
     level = text.upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -110,8 +121,12 @@ FIELDS: list[tuple[str, str, Callable[[str], Any]]] = [
     ("LYRICBOT_STARTER_MINUTES", "starter_minutes", _positive(float)),
     ("LYRICBOT_LOG_LEVEL", "log_level", _level),
     ("LYRICBOT_LOG_FILE", "log_file", Path),
-    ("LYRICBOT_NIGHTLY_CRON", "nightly_cron", str),
+    ("LYRICBOT_NIGHTLY_CRON", "nightly_cron", _cron),
     ("LYRICBOT_TIMEZONE", "timezone", _timezone),
+    ("LYRICBOT_CORPUS_MAX_BYTES", "corpus_max_bytes", _positive(int)),
+    ("LYRICBOT_CORPUS_SUBMIT_ROLE_IDS", "corpus_submit_role_ids", lambda t: frozenset(_ids(t))),
+    ("LYRICBOT_TRAIN_THREADS", "train_threads", _positive(int)),
+    ("LYRICBOT_RETRAIN_MINUTES", "retrain_minutes", _positive(float)),
 ]
 
 

@@ -26,7 +26,7 @@ from lyriccore.evaluate import evaluate_model
 from lyriccore.generator import GenerationResult, Generator
 from lyriccore.history import EpochMetrics
 from lyriccore.sampling import SamplingParams
-from lyriccore.starter import STARTER_RECIPE, starter_corpus_path
+from lyriccore.starter import STARTER_RECIPE, starter_training_corpus
 from lyriccore.trainer import train
 
 
@@ -139,7 +139,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_starter(args: argparse.Namespace) -> int:
     if not (args.out / "best.pt").exists():
         print(f"training the starter model into {args.out} (a few minutes on a laptop CPU)")
-        corpus = load_corpus(starter_corpus_path())
+        corpus = starter_training_corpus()
         recipe = STARTER_RECIPE
         if args.max_minutes:
             recipe = replace(recipe, max_minutes=args.max_minutes)

@@ -21,6 +21,7 @@ from pathlib import Path
 from lyriccore.errors import CorpusError
 
 SONG_SEPARATOR = "\n\n\n"
+HELD_OUT_BUCKETS = 10  # one document in ten, chosen by its hash, is held out
 SUPPORTED_SUFFIXES = (".txt", ".json", ".csv")
 TEXT_FIELDS = ("lyrics", "text")
 
@@ -75,7 +76,7 @@ def load_corpus(path: str | Path, *, column: str | None = None, lowercase: bool 
     root = Path(path)
     if not root.exists():
         raise CorpusError(f"corpus not found: {root}")
-    files = _corpus_files(root)
+    files = corpus_files(root)
     documents: list[str] = []
     for file in files:
         documents.extend(read_documents(file, column=column))
@@ -85,7 +86,8 @@ def load_corpus(path: str | Path, *, column: str | None = None, lowercase: bool 
     return Corpus(text, count, tuple(str(f) for f in files), lowercase)
 
 
-def _corpus_files(root: Path) -> list[Path]:
+def corpus_files(root: Path) -> list[Path]:
+    """The corpus files a path names: itself, or the supported files below it, sorted."""
     if root.is_file():
         return [root]
     files = sorted(
@@ -154,3 +156,22 @@ def documents_from_csv(raw: str, *, column: str | None, source: str) -> list[str
             f"(columns: {', '.join(header) or 'none'})"
         )
     return [row[name] or "" for row in reader]
+
+
+def document_sha256(normalised: str) -> str:
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+def split_held_out(documents: list[str]) -> tuple[list[str], list[str]]:
+    """Split normalised documents into (training, held-out) by their hashes.
+
+    The choice depends on each document alone, so it stays fixed as a corpus grows: models
+    trained at different times are compared on the same held-out songs, and never trained on
+    them. At least one document is held out.
+    """
+    hashes = [document_sha256(d) for d in documents]
+    held = {i for i, h in enumerate(hashes) if int(h[:8], 16) % HELD_OUT_BUCKETS == 0}
+    if not held and documents:
+        held = {min(range(len(documents)), key=hashes.__getitem__)}
+    train = [d for i, d in enumerate(documents) if i not in held]
+    return train, [d for i, d in enumerate(documents) if i in held]

@@ -7,10 +7,32 @@ from importlib.resources import files
 from pathlib import Path
 
 from lyriccore.config import TrainConfig
+from lyriccore.corpus import (
+    Corpus,
+    corpus_files,
+    join_documents,
+    normalise,
+    read_documents,
+    split_held_out,
+)
 
 
 def starter_corpus_path() -> Path:
     return Path(str(files("lyriccore") / "data" / "starter"))
+
+
+def starter_documents() -> list[str]:
+    """The starter songs, normalised, in file order."""
+    songs = (normalise(d) for f in corpus_files(starter_corpus_path()) for d in read_documents(f))
+    return [song for song in songs if song]
+
+
+def starter_training_corpus() -> Corpus:
+    """The starter songs minus the held-out ones, so the starter model can later be compared
+    fairly with models retrained on the same approved songs."""
+    train, _ = split_held_out(starter_documents())
+    text, count = join_documents(train)
+    return Corpus(text, count, (str(starter_corpus_path()),), lowercase=False)
 
 
 # ~48 KB of text: small lanes and windows give enough steps per epoch, heavier dropout and

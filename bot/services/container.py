@@ -6,10 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from bot.services.corpus import CorpusService
 from bot.services.engine import EngineService
 from bot.services.lyrics import LyricsService
 from bot.services.ratings import RatingService
 from bot.services.registry import ModelRegistry
+from bot.services.schedule import NightlyRetrain
+from bot.services.training import TrainingService
 from bot.settings import Settings
 from bot.storage import Database
 
@@ -21,22 +24,38 @@ class Services:
     engine: EngineService
     lyrics: LyricsService
     ratings: RatingService
+    corpus: CorpusService
+    training: TrainingService
+    nightly: NightlyRetrain
 
 
 @asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    """Open the database and the engine; close both on the way out, whatever happened."""
+async def open_services(settings: Settings, *, schedule: bool = False) -> AsyncIterator[Services]:
+    """Open the database, the engine and (for the bot) the nightly schedule; close them all
+    on the way out, whatever happened."""
     db = await Database.open(settings.db_path)
     engine = EngineService(settings, ModelRegistry(settings.models_dir))
+    corpus = CorpusService(db, settings)
+    training = TrainingService(settings, db, engine, corpus)
+    nightly = NightlyRetrain(settings, training)
     try:
+        await training.recover()
+        await corpus.ensure_starter()
         await engine.start()
+        if schedule:
+            nightly.start()
         yield Services(
             settings=settings,
             db=db,
             engine=engine,
             lyrics=LyricsService(engine, db, settings),
             ratings=RatingService(db, settings.rating_emojis),
+            corpus=corpus,
+            training=training,
+            nightly=nightly,
         )
     finally:
+        nightly.close()
+        await training.close()
         await engine.close()
         await db.close()

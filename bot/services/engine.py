@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from bot.services.errors import GenerationTimedOut, NoModel, WarmingUp
+from bot.services.processes import lower_priority
 from bot.services.queue import GenerationQueue, PositionCallback, Ticket
 from bot.services.registry import ModelRegistry
 from bot.settings import Settings
@@ -37,6 +37,7 @@ class EngineService:
         self._load_lock = asyncio.Lock()
         self._warmup: asyncio.Task[None] | None = None
         self._warmup_process: asyncio.subprocess.Process | None = None
+        self._serving = registry.serving() or settings.default_model
 
     @property
     def warming_up(self) -> bool:
@@ -44,7 +45,17 @@ class EngineService:
 
     @property
     def default_model(self) -> str:
-        return self.settings.default_model
+        """The serving version: the last promoted or rolled-back one, else the configured."""
+        return self._serving
+
+    async def serve(self, name: str) -> Generator:
+        """Switch /lyrics to `name` without a restart. Requests already running keep the
+        model they started with; the next ones use the new one."""
+        generator = await self.generator_for(name)
+        self.registry.set_serving(name)
+        self._serving = name
+        log.info("now serving %s (%s)", name, generator.model.version)
+        return generator
 
     def model_names(self) -> list[str]:
         return self.registry.names()
@@ -57,6 +68,9 @@ class EngineService:
             self._warmup = asyncio.create_task(self._train_starter(), name="starter-training")
         else:
             log.error("default model %r not found in %s", self.default_model, self.registry.root)
+
+    def loaded_generator(self, name: str) -> Generator | None:
+        return self._generators.get(name)
 
     def check_model(self, name: str | None) -> None:
         """Refuse an unknown `model` option before any waiting starts."""
@@ -131,7 +145,7 @@ class EngineService:
         log.info("no model yet: training the starter model (log: %s)", log_path)
         with log_path.open("ab") as sink:
             self._warmup_process = await asyncio.create_subprocess_exec(
-                *command, stdout=sink, stderr=sink, preexec_fn=_lower_priority
+                *command, stdout=sink, stderr=sink, preexec_fn=lower_priority
             )
             code = await self._warmup_process.wait()
         if code != 0:
@@ -151,8 +165,3 @@ class EngineService:
             self._warmup.cancel()
             await asyncio.gather(self._warmup, return_exceptions=True)
         self._executor.shutdown(wait=True, cancel_futures=True)
-
-
-def _lower_priority() -> None:
-    """Training must never slow down answering: run it niced."""
-    os.nice(10)

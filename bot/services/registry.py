@@ -1,11 +1,23 @@
-"""The models the bot can serve: one folder each under the models directory."""
+"""The models the bot can serve: one folder per version under the models directory, and a
+pointer file naming the one being served.
+
+A new version is trained in `.staging/` and renamed into place only when complete, so a crash
+or restart mid-training never leaves a half-written model among the servable ones.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.services.errors import UnknownModel
 from lyriccore.checkpoint import BEST, LAST
+
+SERVING_FILE = "serving.json"
+STAGING = ".staging"
 
 
 class ModelRegistry:
@@ -19,7 +31,9 @@ class ModelRegistry:
         return sorted(
             p.name
             for p in self.root.iterdir()
-            if p.is_dir() and ((p / BEST).is_file() or (p / LAST).is_file())
+            if p.is_dir()
+            and not p.name.startswith(".")
+            and ((p / BEST).is_file() or (p / LAST).is_file())
         )
 
     def has(self, name: str) -> bool:
@@ -30,3 +44,39 @@ class ModelRegistry:
         if name not in self.names():
             raise UnknownModel(f"There is no model called {name[:40]!r}.")
         return self.root / name
+
+    def serving(self) -> str | None:
+        """The version chosen by the last promotion or rollback, if it still exists."""
+        try:
+            name = json.loads((self.root / SERVING_FILE).read_text())["version"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return name if isinstance(name, str) and self.has(name) else None
+
+    def set_serving(self, name: str) -> None:
+        self.path(name)
+        tmp = self.root / f".{SERVING_FILE}.tmp"
+        record = {"version": name, "since": datetime.now(UTC).isoformat()}
+        tmp.write_text(json.dumps(record))
+        os.replace(tmp, self.root / SERVING_FILE)
+
+    def staging(self, run_id: int) -> Path:
+        folder = self.root / STAGING / f"run-{run_id}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        return folder
+
+    def clear_staging(self) -> None:
+        """Leftovers of runs a crash or restart interrupted are never served: remove them."""
+        shutil.rmtree(self.root / STAGING, ignore_errors=True)
+
+    def next_version(self) -> str:
+        numbers = [int(n[1:5]) for n in self.names() if n[:1] == "v" and n[1:5].isdigit()]
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        return f"v{max(numbers, default=0) + 1:04d}-{stamp}"
+
+    def adopt(self, staged: Path, name: str) -> Path:
+        """Move a finished run into the registry in one rename."""
+        target = self.root / name
+        os.replace(staged, target)
+        return target

@@ -1,4 +1,5 @@
-"""SQLite log of every generation and its ratings, for /stats and for human evaluation.
+"""SQLite storage for lyricbot: generations and their ratings (for /stats and human
+evaluation), the training corpus and its review, training runs, and the audit log.
 
 Open one ``Database`` at start-up and pass it to the services that need it; every write goes
 through that object's single connection.
@@ -6,22 +7,36 @@ through that object's single connection.
 
 from bot.storage.database import Database
 from bot.storage.errors import (
+    DuplicateEntryError,
     ForeignDatabaseError,
     InvalidRatingError,
     NotADatabaseError,
     SchemaTooNewError,
     StorageError,
+    UnknownEntryError,
     UnknownGenerationError,
+    UnknownRunError,
 )
 from bot.storage.export import ExportFormat, export
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, Migration
 from bot.storage.records import (
+    AuditEntry,
+    CorpusEntry,
+    CorpusSource,
+    CorpusStatus,
+    FinishedOutcome,
     GenerationRow,
     GroupStats,
+    NewCorpusEntry,
     NewGeneration,
+    NewTrainingRun,
+    ReviewDecision,
     Source,
     StatsReport,
     Status,
+    TrainingOutcome,
+    TrainingRun,
+    TrainingTrigger,
 )
 from bot.storage.stats import TEMPERATURE_BANDS, temperature_band
 
@@ -29,21 +44,35 @@ __all__ = [
     "LATEST_VERSION",
     "MIGRATIONS",
     "TEMPERATURE_BANDS",
+    "AuditEntry",
+    "CorpusEntry",
+    "CorpusSource",
+    "CorpusStatus",
     "Database",
+    "DuplicateEntryError",
     "ExportFormat",
+    "FinishedOutcome",
     "ForeignDatabaseError",
     "GenerationRow",
     "GroupStats",
     "InvalidRatingError",
     "Migration",
+    "NewCorpusEntry",
     "NewGeneration",
+    "NewTrainingRun",
     "NotADatabaseError",
+    "ReviewDecision",
     "SchemaTooNewError",
     "Source",
     "StatsReport",
     "Status",
     "StorageError",
+    "TrainingOutcome",
+    "TrainingRun",
+    "TrainingTrigger",
+    "UnknownEntryError",
     "UnknownGenerationError",
+    "UnknownRunError",
     "export",
     "temperature_band",
 ]

@@ -1,4 +1,7 @@
-"""The generation log: one SQLite connection that every read and write goes through.
+"""The bot's database: one SQLite connection that every read and write goes through.
+
+It holds the generation log and its ratings, the training corpus with its review state, the
+history of training runs, and the audit log of privileged commands.
 
 aiosqlite runs the connection on its own thread and executes calls in order, so the event
 loop never blocks on disk and concurrent tasks never interleave inside a statement. Every
@@ -15,22 +18,43 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType, TracebackType
-from typing import Any, NamedTuple, Self
+from typing import Any, NamedTuple, Self, get_args
 
 import aiosqlite
 
-from bot.storage import connection, migrations
+from bot.storage import admin_tables, connection, migrations
 from bot.storage.errors import (
+    DuplicateEntryError,
     ForeignDatabaseError,
     InvalidRatingError,
     StorageError,
+    UnknownEntryError,
     UnknownGenerationError,
+    UnknownRunError,
 )
-from bot.storage.records import GenerationRow, NewGeneration, StatsReport, to_utc_text, utc_now_text
+from bot.storage.records import (
+    CORPUS_STATUSES,
+    FINISHED_OUTCOMES,
+    REVIEW_DECISIONS,
+    AuditEntry,
+    CorpusEntry,
+    CorpusStatus,
+    FinishedOutcome,
+    GenerationRow,
+    NewCorpusEntry,
+    NewGeneration,
+    NewTrainingRun,
+    ReviewDecision,
+    StatsReport,
+    TrainingRun,
+    check_choice,
+    to_utc_text,
+    utc_now_text,
+)
 from bot.storage.stats import TEMPERATURE_KEY, SliceSums, build_report
 
 log = logging.getLogger(__name__)
@@ -97,7 +121,9 @@ class _WriteResult(NamedTuple):
 
 
 class Database:
-    """The bot's generation and rating log. Open with ``Database.open``; close when done.
+    """The bot's generation log, corpus, training history and audit log.
+
+    Open with ``Database.open``; close when done.
 
     ``async with await Database.open(path) as db:`` closes it on exit; a long-lived owner
     (the bot's ``setup_hook``) keeps the object and awaits ``close()`` at shutdown.
@@ -298,6 +324,198 @@ class Database:
                 yield _export_row(row, param_keys)
             last = int(rows[-1]["id"])
 
+    # -- corpus -----------------------------------------------------------------------------
+
+    async def add_corpus_entry(self, new: NewCorpusEntry) -> int:
+        """Add a text to the corpus and return its id.
+
+        A text whose ``sha256`` is already stored is refused with ``DuplicateEntryError``,
+        which names the earlier entry and its status, whatever that status is: a rejected
+        text does not come back by being submitted again.
+        """
+        try:
+            result = await self._write(
+                admin_tables.INSERT_CORPUS_ENTRY, admin_tables.corpus_values(new)
+            )
+        except sqlite3.IntegrityError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+                raise
+            rows = await self._fetchall(
+                "SELECT id, status FROM corpus_entries WHERE sha256 = ?", (new.sha256,)
+            )
+            if not rows:  # entries are never deleted, so the clash must still be there
+                raise
+            raise DuplicateEntryError(int(rows[0]["id"]), str(rows[0]["status"])) from exc
+        return _inserted_id(result, "corpus entry")
+
+    async def get_corpus_entry(self, entry_id: int) -> CorpusEntry | None:
+        """One corpus entry, or None if there is no such id."""
+        rows = await self._fetchall(
+            f"SELECT {admin_tables.CORPUS_COLUMNS} FROM corpus_entries WHERE id = ?", (entry_id,)
+        )
+        return admin_tables.corpus_entry(rows[0]) if rows else None
+
+    async def list_corpus_entries(
+        self, status: CorpusStatus | None = None, *, limit: int = 20, offset: int = 0
+    ) -> list[CorpusEntry]:
+        """A page of entries, newest first; with ``status``, only entries in that state."""
+        _check_page(limit, offset)
+        page = {"limit": limit, "offset": offset}
+        if status is None:
+            rows = await self._fetchall(admin_tables.LIST_CORPUS_ENTRIES, page)
+        else:
+            check_choice("status", status, CORPUS_STATUSES)
+            rows = await self._fetchall(
+                admin_tables.LIST_CORPUS_ENTRIES_WITH_STATUS, {**page, "status": status}
+            )
+        return [admin_tables.corpus_entry(row) for row in rows]
+
+    async def review_corpus_entry(
+        self,
+        entry_id: int,
+        status: ReviewDecision,
+        reviewer: int | None,
+        reason: str | None = None,
+    ) -> CorpusEntry:
+        """Approve or reject an entry and return it as updated; ``reviewer`` None is the CLI.
+
+        Reviewing an entry again replaces the earlier decision, reviewer, time and reason.
+        """
+        check_choice("status", status, REVIEW_DECISIONS)
+        values = {
+            "id": entry_id,
+            "status": status,
+            "reviewed_by": reviewer,
+            "reviewed_at": utc_now_text(),
+            "review_reason": reason,
+        }
+        result = await self._write(admin_tables.REVIEW_CORPUS_ENTRY, values)
+        entry = await self.get_corpus_entry(entry_id) if result.rowcount else None
+        if entry is None:
+            raise UnknownEntryError(entry_id)
+        return entry
+
+    async def approved_corpus_entries(self) -> list[CorpusEntry]:
+        """Every approved entry, oldest first: the order the training corpus is built in."""
+        rows = await self._fetchall(admin_tables.APPROVED_CORPUS_ENTRIES)
+        return [admin_tables.corpus_entry(row) for row in rows]
+
+    async def corpus_counts(self) -> dict[str, int]:
+        """How many entries are pending, approved and rejected; every status is a key."""
+        rows = await self._fetchall(admin_tables.CORPUS_COUNTS)
+        counts = dict.fromkeys(get_args(CorpusStatus), 0)
+        counts.update({str(row["status"]): int(row["n"]) for row in rows})
+        return counts
+
+    # -- training runs ----------------------------------------------------------------------
+
+    async def start_training_run(self, new: NewTrainingRun) -> int:
+        """Record a run as ``running`` and return its id; finish it with ``finish_training_run``.
+
+        Raises ``TypeError``/``ValueError`` when ``new.params`` is not JSON-serialisable.
+        """
+        result = await self._write(admin_tables.INSERT_TRAINING_RUN, admin_tables.run_values(new))
+        return _inserted_id(result, "training run")
+
+    async def finish_training_run(
+        self,
+        run_id: int,
+        outcome: FinishedOutcome,
+        *,
+        reason: str | None = None,
+        metrics: Mapping[str, Any] | None = None,
+        model_version: str | None = None,
+        error: str | None = None,
+        corpus_fingerprint: str | None = None,
+    ) -> TrainingRun:
+        """Record how a run ended (now) and return it as updated.
+
+        ``corpus_fingerprint`` None keeps the one given at start. Finishing a run again
+        replaces the earlier ending. Raises ``UnknownRunError`` for an unknown id, and
+        ``ValueError`` for ``outcome="running"`` or metrics that are not plain JSON (NaN).
+        """
+        check_choice("outcome", outcome, FINISHED_OUTCOMES)
+        values = {
+            "id": run_id,
+            "outcome": outcome,
+            "ended_at": utc_now_text(),
+            "reason": reason,
+            "metrics_json": (
+                None if metrics is None else admin_tables.json_object_text("metrics", metrics)
+            ),
+            "model_version": model_version,
+            "error": error,
+            "corpus_fingerprint": corpus_fingerprint,
+        }
+        result = await self._write(admin_tables.FINISH_TRAINING_RUN, values)
+        run = await self.get_training_run(run_id) if result.rowcount else None
+        if run is None:
+            raise UnknownRunError(run_id)
+        return run
+
+    async def get_training_run(self, run_id: int) -> TrainingRun | None:
+        """One training run, or None if there is no such id."""
+        rows = await self._fetchall(
+            f"SELECT {admin_tables.RUN_COLUMNS} FROM training_runs WHERE id = ?", (run_id,)
+        )
+        return admin_tables.training_run(rows[0]) if rows else None
+
+    async def last_training_run(self, *, finished_only: bool = False) -> TrainingRun | None:
+        """The most recently started run; with ``finished_only``, the latest not still running."""
+        rows = await self._fetchall(
+            admin_tables.LAST_TRAINING_RUN, {"finished_only": bool(finished_only)}
+        )
+        return admin_tables.training_run(rows[0]) if rows else None
+
+    async def running_training_runs(self) -> list[TrainingRun]:
+        """Runs recorded as still running, oldest first."""
+        rows = await self._fetchall(admin_tables.RUNNING_TRAINING_RUNS)
+        return [admin_tables.training_run(row) for row in rows]
+
+    async def mark_interrupted_runs(self, reason: str) -> int:
+        """At start-up: mark every run still ``running`` as ``interrupted``; return how many.
+
+        Only call this while no training process of this database can be alive (before the
+        bot starts one). ``ended_at`` stays None, since when the run really stopped is unknown.
+        """
+        result = await self._write(admin_tables.MARK_INTERRUPTED_RUNS, (reason,))
+        if result.rowcount:
+            log.warning("marked %d unfinished training run(s) as interrupted", result.rowcount)
+        return result.rowcount
+
+    # -- audit log --------------------------------------------------------------------------
+
+    async def record_audit(
+        self,
+        *,
+        action: str,
+        allowed: bool,
+        user_id: int | None = None,
+        guild_id: int | None = None,
+        detail: str | None = None,
+    ) -> int:
+        """Log a privileged action (say ``"retrain"``), whether it was allowed; return its id."""
+        if not isinstance(allowed, bool):
+            raise ValueError(f"allowed must be True or False, got {allowed!r}")
+        if not action.strip():
+            raise ValueError("action must not be empty")
+        values = {
+            "at": utc_now_text(),
+            "user_id": user_id,
+            "guild_id": guild_id,
+            "action": action,
+            "allowed": int(allowed),
+            "detail": detail,
+        }
+        result = await self._write(admin_tables.INSERT_AUDIT_ENTRY, values)
+        return _inserted_id(result, "audit entry")
+
+    async def audit_entries(self, limit: int = 50) -> list[AuditEntry]:
+        """The latest ``limit`` audit entries, newest first."""
+        _check_page(limit, 0)
+        rows = await self._fetchall(admin_tables.LATEST_AUDIT_ENTRIES, (limit,))
+        return [admin_tables.audit_entry(row) for row in rows]
+
     # -- maintenance ------------------------------------------------------------------------
 
     async def integrity_check(self) -> str:
@@ -332,6 +550,21 @@ class Database:
             await asyncio.to_thread(_discard_backup, target, partial)
             raise
         log.info("backed up %s to %s", self._path, path)
+
+
+def _inserted_id(result: _WriteResult, what: str) -> int:
+    """The new row's id; SQLite always reports one for a rowid table, this keeps types honest."""
+    if result.lastrowid is None:
+        raise StorageError(f"SQLite did not report the new {what}'s id")
+    return result.lastrowid
+
+
+def _check_page(limit: int, offset: int) -> None:
+    """Refuse a page SQLite would misread: a negative LIMIT means "no limit" to it."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"limit must be a positive integer, got {limit!r}")
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
 
 
 def _check_score(score: object) -> None:

@@ -8,7 +8,10 @@ line; the subclasses exist so a handler can answer a user differently where that
     ├── ForeignDatabaseError     a SQLite database that lyricbot did not create
     ├── SchemaTooNewError        written by a newer lyricbot; refusing to guess at its schema
     ├── UnknownGenerationError   a generation id that is not in the log
-    └── InvalidRatingError       a score outside 1..5 (also a ``ValueError``)
+    ├── InvalidRatingError       a score outside 1..5 (also a ``ValueError``)
+    ├── DuplicateEntryError      a corpus text already submitted (carries its id and status)
+    ├── UnknownEntryError        a corpus entry id that does not exist
+    └── UnknownRunError          a training run id that does not exist
 
 Any other ``sqlite3.Error`` (disk full, I/O error, lock held past the busy timeout) is
 unexpected and propagates unchanged, so it is logged with its traceback rather than disguised.
@@ -68,3 +71,28 @@ class InvalidRatingError(StorageError, ValueError):
     def __init__(self, score: object) -> None:
         super().__init__(f"rating score must be an integer from 1 to 5, got {score!r}")
         self.score = score
+
+
+class DuplicateEntryError(StorageError):
+    """The same (normalised) text is already in the corpus, under ``existing_id``."""
+
+    def __init__(self, existing_id: int, status: str) -> None:
+        super().__init__(f"this text was already submitted as entry #{existing_id} ({status})")
+        self.existing_id = existing_id
+        self.status = status
+
+
+class UnknownEntryError(StorageError):
+    """An operation named a corpus entry id that does not exist."""
+
+    def __init__(self, entry_id: int) -> None:
+        super().__init__(f"no corpus entry with id {entry_id}")
+        self.entry_id = entry_id
+
+
+class UnknownRunError(StorageError):
+    """An operation named a training run id that does not exist."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__(f"no training run with id {run_id}")
+        self.run_id = run_id

@@ -69,8 +69,67 @@ CREATE TABLE ratings (
 );
 """
 
+_V2_CORPUS_TRAINING_AUDIT = """
+-- Texts offered for training. sha256 is of the normalised text (the caller normalises), so
+-- its UNIQUE constraint is what refuses a resubmission; (status, id) serves the review queue
+-- and the approved-corpus read, both ordered by id.
+CREATE TABLE corpus_entries (
+    id            INTEGER PRIMARY KEY,
+    sha256        TEXT    NOT NULL UNIQUE CHECK (length(sha256) = 64),
+    text          TEXT    NOT NULL,
+    chars         INTEGER NOT NULL CHECK (chars >= 0),
+    source        TEXT    NOT NULL CHECK (source IN ('submission', 'import', 'starter')),
+    title         TEXT,
+    licence       TEXT,
+    submitted_by  INTEGER,
+    submitted_at  TEXT    NOT NULL,
+    status        TEXT    NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+    reviewed_by   INTEGER,
+    reviewed_at   TEXT,
+    review_reason TEXT
+);
+CREATE INDEX corpus_entries_status_id ON corpus_entries (status, id);
+
+-- One row per training attempt, written as 'running' when it starts and updated once when it
+-- ends. Rows still 'running' at start-up belong to a crashed process and become 'interrupted'.
+CREATE TABLE training_runs (
+    id                 INTEGER PRIMARY KEY,
+    trigger            TEXT    NOT NULL CHECK (trigger IN ('manual', 'scheduled', 'starter')),
+    requested_by       INTEGER,
+    started_at         TEXT    NOT NULL,
+    ended_at           TEXT,
+    level              TEXT    NOT NULL,
+    params_json        TEXT    NOT NULL
+                       CHECK (json_valid(params_json) AND json_type(params_json) = 'object'),
+    corpus_fingerprint TEXT,
+    metrics_json       TEXT
+                       CHECK (metrics_json IS NULL
+                              OR (json_valid(metrics_json) AND json_type(metrics_json) = 'object')),
+    outcome            TEXT    NOT NULL CHECK (outcome IN (
+                           'running', 'promoted', 'not_promoted', 'skipped', 'failed',
+                           'interrupted')),
+    reason             TEXT,
+    model_version      TEXT,
+    error              TEXT
+);
+CREATE INDEX training_runs_started_at ON training_runs (started_at);
+
+-- Privileged commands, allowed or refused. Append-only: nothing in the code updates a row.
+CREATE TABLE audit_log (
+    id       INTEGER PRIMARY KEY,
+    at       TEXT    NOT NULL,
+    user_id  INTEGER,
+    guild_id INTEGER,
+    action   TEXT    NOT NULL,
+    allowed  INTEGER NOT NULL CHECK (allowed IN (0, 1)),
+    detail   TEXT
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "generations_and_ratings", _V1_GENERATIONS_AND_RATINGS),
+    Migration(2, "corpus_training_audit", _V2_CORPUS_TRAINING_AUDIT),
 )
 LATEST_VERSION: int = MIGRATIONS[-1].version
 

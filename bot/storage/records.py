@@ -14,9 +14,23 @@ from typing import Any, Literal, get_args
 
 Source = Literal["discord", "console"]
 Status = Literal["ok", "error", "timeout", "cancelled"]
+CorpusSource = Literal["submission", "import", "starter"]
+CorpusStatus = Literal["pending", "approved", "rejected"]
+ReviewDecision = Literal["approved", "rejected"]
+TrainingTrigger = Literal["manual", "scheduled", "starter"]
+FinishedOutcome = Literal["promoted", "not_promoted", "skipped", "failed", "interrupted"]
+TrainingOutcome = Literal["running", "promoted", "not_promoted", "skipped", "failed", "interrupted"]
 
 SOURCES: frozenset[str] = frozenset(get_args(Source))
 STATUSES: frozenset[str] = frozenset(get_args(Status))
+CORPUS_SOURCES: frozenset[str] = frozenset(get_args(CorpusSource))
+CORPUS_STATUSES: frozenset[str] = frozenset(get_args(CorpusStatus))
+REVIEW_DECISIONS: frozenset[str] = frozenset(get_args(ReviewDecision))
+TRAINING_TRIGGERS: frozenset[str] = frozenset(get_args(TrainingTrigger))
+FINISHED_OUTCOMES: frozenset[str] = frozenset(get_args(FinishedOutcome))
+TRAINING_OUTCOMES: frozenset[str] = frozenset(get_args(TrainingOutcome))
+
+_SHA256_HEX = frozenset("0123456789abcdef")
 
 
 def to_utc_text(moment: datetime) -> str:
@@ -29,6 +43,19 @@ def to_utc_text(moment: datetime) -> str:
 def utc_now_text() -> str:
     """The current moment in the stored timestamp format."""
     return to_utc_text(datetime.now(UTC))
+
+
+def check_choice(name: str, value: object, allowed: frozenset[str]) -> None:
+    """Raise ``ValueError`` unless ``value`` is one of an enumeration's ``allowed`` strings."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {sorted(allowed)}, got {value!r}")
+
+
+def frozen_params(name: str, value: object) -> Mapping[str, Any]:
+    """A read-only copy of a mapping with string keys, so later changes by the caller don't leak."""
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise ValueError(f"{name} must be a mapping with string keys")
+    return MappingProxyType(dict(value))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,3 +141,112 @@ class StatsReport:
     mean_rating: float | None
     by_model_version: tuple[GroupStats, ...]
     by_temperature_band: tuple[GroupStats, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewCorpusEntry:
+    """A lyric text offered to the training corpus, as a submission, an import or a starter.
+
+    ``sha256`` is the lowercase hex digest of the normalised text, computed by the caller so
+    that the rule for "the same text" lives with the normalisation; the database refuses a
+    second entry with the same digest. Submissions start ``pending``; imports and starter
+    texts that need no review may be added as ``approved`` directly.
+    """
+
+    sha256: str
+    text: str
+    source: CorpusSource
+    title: str | None = None
+    licence: str | None = None
+    submitted_by: int | None = None
+    status: CorpusStatus = "pending"
+    submitted_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.sha256) != 64 or not set(self.sha256) <= _SHA256_HEX:
+            raise ValueError(f"sha256 must be 64 lowercase hex digits, got {self.sha256!r}")
+        if not self.text.strip():
+            raise ValueError("text must not be empty")
+        check_choice("source", self.source, CORPUS_SOURCES)
+        check_choice("status", self.status, CORPUS_STATUSES)
+        if self.submitted_at is not None and self.submitted_at.tzinfo is None:
+            raise ValueError("submitted_at must be timezone-aware")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CorpusEntry:
+    """One corpus entry as stored; ``reviewed_*`` stay None until someone reviews it."""
+
+    id: int
+    sha256: str
+    text: str
+    chars: int
+    source: CorpusSource
+    title: str | None
+    licence: str | None
+    submitted_by: int | None
+    submitted_at: datetime
+    status: CorpusStatus
+    reviewed_by: int | None
+    reviewed_at: datetime | None
+    review_reason: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewTrainingRun:
+    """A training run about to start. ``params`` is copied and frozen, as for generations.
+
+    ``level`` names the training preset (say "quick" or "full"); ``corpus_fingerprint`` may
+    be given now or, when it is only known once the corpus is read, when the run finishes.
+    """
+
+    trigger: TrainingTrigger
+    level: str
+    params: Mapping[str, Any]
+    requested_by: int | None = None
+    corpus_fingerprint: str | None = None
+    started_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        check_choice("trigger", self.trigger, TRAINING_TRIGGERS)
+        if not self.level.strip():
+            raise ValueError("level must not be empty")
+        if self.started_at is not None and self.started_at.tzinfo is None:
+            raise ValueError("started_at must be timezone-aware")
+        object.__setattr__(self, "params", frozen_params("params", self.params))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrainingRun:
+    """One training run as stored; ``ended_at`` is None while it runs (and if interrupted).
+
+    ``reason`` is a sentence for people (why it was skipped, not promoted or failed);
+    ``error`` is the technical failure, for the log and for operators.
+    """
+
+    id: int
+    trigger: TrainingTrigger
+    requested_by: int | None
+    started_at: datetime
+    ended_at: datetime | None
+    level: str
+    params: Mapping[str, Any]
+    corpus_fingerprint: str | None
+    metrics: Mapping[str, Any] | None
+    outcome: TrainingOutcome
+    reason: str | None
+    model_version: str | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEntry:
+    """One privileged action attempted (``allowed``) or refused, by whom and where."""
+
+    id: int
+    at: datetime
+    user_id: int | None
+    guild_id: int | None
+    action: str
+    allowed: bool
+    detail: str | None

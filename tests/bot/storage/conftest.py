@@ -1,16 +1,21 @@
-"""Shared fixtures: a real SQLite file per test and a builder for generation records."""
+"""Shared fixtures: a real SQLite file per test and builders for generation and corpus records."""
 
 from __future__ import annotations
 
+import hashlib
+import sqlite3
 from collections.abc import AsyncIterator, Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.storage import Database, NewGeneration
+from bot.storage import Database, NewCorpusEntry, NewGeneration
 
 MakeGeneration = Callable[..., NewGeneration]
+MakeEntry = Callable[..., NewCorpusEntry]
+WriteAroundApi = Callable[..., None]
 
 
 @pytest.fixture
@@ -47,3 +52,35 @@ def make_generation() -> MakeGeneration:
         return NewGeneration(**fields)
 
     return build
+
+
+@pytest.fixture
+def make_entry() -> MakeEntry:
+    """Build a Discord submission of ``text``; its sha256 is computed as the caller would."""
+
+    def build(
+        text: str = "neon rain on the window\nyour name in the static", **overrides: Any
+    ) -> NewCorpusEntry:
+        fields: dict[str, Any] = {
+            "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            "text": text,
+            "source": "submission",
+            "title": "Static",
+            "licence": "CC BY 4.0, written by the submitter",
+            "submitted_by": 1_300_000_000_000_000_003,
+        }
+        fields.update(overrides)
+        return NewCorpusEntry(**fields)
+
+    return build
+
+
+@pytest.fixture
+def write_around_api(db_path: Path) -> WriteAroundApi:
+    """Run one write with a plain sqlite3 connection, bypassing every check in Python."""
+
+    def write(sql: str, params: tuple[Any, ...] = ()) -> None:
+        with closing(sqlite3.connect(db_path)) as conn, conn:
+            conn.execute(sql, params)
+
+    return write

@@ -43,12 +43,23 @@ def _extra_migration(sql: str) -> Migration:
 async def test_fresh_database_has_tables_indexes_and_latest_version(
     db: Database, db_path: Path
 ) -> None:
+    assert LATEST_VERSION == 2
     assert await db.schema_version() == LATEST_VERSION
-    assert {"generations", "ratings", "schema_migrations"} <= _names(db_path, "table")
+    assert _names(db_path, "table") == {
+        "generations",
+        "ratings",
+        "schema_migrations",
+        "corpus_entries",
+        "training_runs",
+        "audit_log",
+    }
     assert {
         "generations_message_id",
         "generations_guild_created",
         "generations_model_version",
+        "corpus_entries_status_id",
+        "training_runs_started_at",
+        "audit_log_at",
     } <= _names(db_path, "index")
 
 
@@ -60,6 +71,14 @@ async def test_lookups_use_indexes(db: Database, db_path: Path) -> None:
         ),
         "SELECT id FROM generations WHERE model_version = 'x'": "generations_model_version",
         "SELECT score FROM ratings WHERE generation_id = 1": "sqlite_autoindex_ratings_1",
+        "SELECT id FROM corpus_entries WHERE sha256 = 'x'": "sqlite_autoindex_corpus_entries_1",
+        "SELECT id FROM corpus_entries WHERE status = 'pending' ORDER BY id DESC": (
+            "corpus_entries_status_id"
+        ),
+        "SELECT id FROM training_runs ORDER BY started_at DESC, id DESC": (
+            "training_runs_started_at"
+        ),
+        "SELECT id FROM audit_log ORDER BY at DESC, id DESC": "audit_log_at",
     }
     for query, index in queries.items():
         plan = " ".join(row[-1] for row in _query(db_path, f"EXPLAIN QUERY PLAN {query}"))
@@ -93,26 +112,36 @@ async def test_upgrade_from_first_migration_keeps_rows(db_path: Path) -> None:
     finally:
         await conn.close()
 
+    assert "corpus_entries" not in _names(db_path, "table")
+
     async with await Database.open(db_path) as db:
         assert await db.schema_version() == LATEST_VERSION
         row = await db.get_generation(7)
         assert row is not None
         assert (row.seed, row.output, row.params["temperature"]) == ("old seed", "old song", 0.7)
         assert await db.ratings_for(7) == {99: 4}
+        # The new tables are there, empty, and usable straight after the upgrade.
+        assert await db.corpus_counts() == {"pending": 0, "approved": 0, "rejected": 0}
+        assert await db.last_training_run() is None
+        assert await db.audit_entries() == []
+        assert await db.record_audit(action="retrain", allowed=True, user_id=99) == 1
+    assert {"corpus_entries", "training_runs", "audit_log"} <= _names(db_path, "table")
+    recorded = _query(db_path, "SELECT version, name FROM schema_migrations ORDER BY version")
+    assert recorded == [(1, "generations_and_ratings"), (2, "corpus_training_audit")]
 
 
 async def test_appended_migration_runs_on_existing_database(db_path: Path, make_generation) -> None:
     async with await Database.open(db_path) as db:
         generation_id = await db.record_generation(make_generation())
     extra = _extra_migration(
-        "CREATE TABLE corpus_entries (id INTEGER PRIMARY KEY, text TEXT NOT NULL);\n"
-        "INSERT INTO corpus_entries (text) VALUES ('a; b');\n"
-        "CREATE INDEX corpus_entries_text ON corpus_entries (text);"
+        "CREATE TABLE later_notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL);\n"
+        "INSERT INTO later_notes (text) VALUES ('a; b');\n"
+        "CREATE INDEX later_notes_text ON later_notes (text);"
     )
     conn = await connect(db_path)
     try:
         assert await migrate(conn, (*MIGRATIONS, extra)) == extra.version
-        rows = await conn.execute_fetchall("SELECT text FROM corpus_entries")
+        rows = await conn.execute_fetchall("SELECT text FROM later_notes")
         assert [row[0] for row in rows] == ["a; b"]
         kept = await conn.execute_fetchall(
             "SELECT id FROM generations WHERE id = ?", (generation_id,)

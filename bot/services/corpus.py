@@ -1,0 +1,148 @@
+"""The approved corpus: what the bot may learn from, and only after an admin said yes.
+
+Every entry is normalised like training text before it is hashed, so the same song pasted
+twice (or with other line endings) is one entry. Training reads approved entries only; a
+fixed share of them, chosen by their hash, is held out so that candidate and serving models
+are always compared on the same text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from bot.services.errors import InvalidRequest
+from bot.settings import Settings
+from bot.storage import CorpusEntry, Database, DuplicateEntryError, NewCorpusEntry
+from lyriccore.corpus import (
+    corpus_files,
+    corpus_fingerprint,
+    document_sha256,
+    join_documents,
+    normalise,
+    split_held_out,
+)
+from lyriccore.corpus import read_documents as read_corpus_documents
+from lyriccore.errors import CorpusError
+from lyriccore.starter import starter_documents
+
+EntrySource = Literal["submission", "import", "starter"]
+
+
+@dataclass(frozen=True)
+class ApprovedSet:
+    train_text: str
+    heldout_text: str
+    fingerprint: str
+    entries: int
+
+
+def decode_upload(data: bytes, filename: str, limit: int) -> str:
+    """Accept plain UTF-8 text files only, within the size limit."""
+    if not filename.lower().endswith(".txt"):
+        raise InvalidRequest("Attach a plain-text .txt file.")
+    if len(data) > limit:
+        raise InvalidRequest(f"That file is {len(data):,} bytes; the limit is {limit:,}.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidRequest("That file is not UTF-8 text.") from None
+    if "\x00" in text:
+        raise InvalidRequest("That file is not text.")
+    return text
+
+
+class CorpusService:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+
+    async def submit(
+        self,
+        text: str,
+        *,
+        source: EntrySource = "submission",
+        submitted_by: int | None = None,
+        title: str | None = None,
+        licence: str | None = None,
+        approve: bool = False,
+    ) -> int:
+        """Store a new entry (pending unless `approve`); returns its id."""
+        if len(text.encode("utf-8")) > self.settings.corpus_max_bytes:
+            limit = self.settings.corpus_max_bytes
+            raise InvalidRequest(f"That text is over the {limit:,}-byte limit.")
+        clean = normalise(text)
+        if not clean.strip():
+            raise InvalidRequest("That text is empty.")
+        entry = NewCorpusEntry(
+            sha256=document_sha256(clean),
+            text=clean,
+            source=source,
+            title=title,
+            licence=licence,
+            submitted_by=submitted_by,
+            status="approved" if approve else "pending",
+        )
+        try:
+            return await self.db.add_corpus_entry(entry)
+        except DuplicateEntryError as exc:
+            raise InvalidRequest(str(exc).capitalize() + ".") from None
+
+    async def import_path(
+        self, path: Path, *, approve: bool, licence: str | None
+    ) -> tuple[int, int]:
+        """Import every song of a file or folder; returns (added, already present)."""
+        added = duplicates = 0
+        try:
+            files = corpus_files(path)
+        except CorpusError as exc:
+            raise InvalidRequest(str(exc)) from None
+        for file in files:
+            for document in read_corpus_documents(file):
+                if not document.strip():
+                    continue
+                try:
+                    await self.submit(
+                        document, source="import", approve=approve, licence=licence,
+                        title=file.name,
+                    )  # fmt: skip
+                    added += 1
+                except InvalidRequest:
+                    duplicates += 1
+        return added, duplicates
+
+    async def ensure_starter(self) -> int:
+        """Seed an empty corpus with the shipped starter songs, approved: they were written for
+        this project. Returns how many were added."""
+        counts = await self.db.corpus_counts()
+        if sum(counts.values()):
+            return 0
+        for song in starter_documents():
+            await self.submit(
+                song, source="starter", approve=True, title="starter",
+                licence="original lyrics written for lyricbot",
+            )  # fmt: skip
+        return len(starter_documents())
+
+    async def review(
+        self, entry_id: int, *, approve: bool, reviewer: int | None, reason: str | None = None
+    ) -> CorpusEntry:
+        if await self.db.get_corpus_entry(entry_id) is None:
+            raise InvalidRequest(f"There is no corpus entry #{entry_id}.")
+        status: Literal["approved", "rejected"] = "approved" if approve else "rejected"
+        return await self.db.review_corpus_entry(entry_id, status, reviewer, reason)
+
+    async def approved_set(self) -> ApprovedSet:
+        entries = await self.db.approved_corpus_entries()
+        if len(entries) < 2:
+            raise InvalidRequest("Training needs at least 2 approved corpus entries.")
+        train, heldout = split_held_out([e.text for e in entries])
+        train_text, _ = join_documents(train)
+        heldout_text, _ = join_documents(heldout)
+        return ApprovedSet(
+            train_text=train_text,
+            heldout_text=heldout_text,
+            fingerprint=corpus_fingerprint(train_text, lowercase=False),
+            entries=len(entries),
+        )

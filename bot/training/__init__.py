@@ -1,0 +1,1 @@
+"""Retraining: the worker process that trains and scores a candidate, and its protocol."""

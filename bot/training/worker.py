@@ -1,0 +1,89 @@
+"""`python -m bot.training.worker`: train a candidate on the approved corpus, then score it and
+the serving model on the same held-out text. Runs in its own (niced) process: a crash or kill
+here can never touch the model the bot serves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from bot.training.protocol import Progress, Verdict, encode
+from lyriccore.checkpoint import load_model
+from lyriccore.config import TrainConfig
+from lyriccore.corpus import load_corpus
+from lyriccore.errors import LyricCoreError
+from lyriccore.evaluate import score_text
+from lyriccore.history import EpochMetrics
+from lyriccore.starter import STARTER_RECIPE
+from lyriccore.trainer import train
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bot.training.worker")
+    parser.add_argument("--corpus", type=Path, required=True, help="approved training text")
+    parser.add_argument("--heldout", type=Path, required=True, help="fixed held-out text")
+    parser.add_argument("--out", type=Path, required=True, help="staging folder")
+    parser.add_argument("--serving", type=Path, help="the serving model, to compare with")
+    parser.add_argument("--level", choices=["char", "word"], default="char")
+    parser.add_argument("--epochs", type=int, default=STARTER_RECIPE.epochs)
+    parser.add_argument("--max-minutes", type=float)
+    parser.add_argument("--threads", type=int, default=1)
+    return parser.parse_args(argv)
+
+
+def recipe(args: argparse.Namespace) -> TrainConfig:
+    """The starter recipe suits the small corpora a bot collects; words need their defaults."""
+    base = STARTER_RECIPE if args.level == "char" else TrainConfig(level="word", min_freq=1)
+    return TrainConfig.from_dict(
+        {
+            **base.to_dict(),
+            "epochs": args.epochs,
+            "max_minutes": args.max_minutes,
+            "threads": args.threads,
+        }
+    )
+
+
+def report_progress(epochs: int, started: float) -> Callable[[EpochMetrics], None]:
+    def on_epoch(metrics: EpochMetrics) -> None:
+        elapsed = time.monotonic() - started
+        eta = elapsed / metrics.epoch * (epochs - metrics.epoch)
+        progress = Progress(metrics.epoch, epochs, metrics.train_loss, metrics.val_loss, eta)
+        print(encode("progress", progress), flush=True)
+
+    return on_epoch
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    try:
+        corpus = load_corpus(args.corpus)
+        heldout = args.heldout.read_text(encoding="utf-8")
+        config = recipe(args)
+        on_epoch = report_progress(config.epochs, time.monotonic())
+        result = train(corpus, config, args.out, progress=False, on_epoch=on_epoch)
+        candidate = score_text(load_model(args.out), heldout)
+        serving = score_text(load_model(args.serving), heldout) if args.serving else None
+    except LyricCoreError as exc:
+        print(f"training failed: {exc}", file=sys.stderr)
+        return 2
+    verdict = Verdict(
+        candidate_bpc=candidate.bits_per_char,
+        serving_bpc=serving.bits_per_char if serving else None,
+        best_val_loss=result.best_val_loss,
+        epochs_run=result.epochs_run,
+        stopped=result.stopped,
+    )
+    print(encode("verdict", verdict), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
