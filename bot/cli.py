@@ -19,6 +19,8 @@ from bot.console import run_console
 from bot.discord_app.client import LyricBot
 from bot.logging_setup import configure_logging
 from bot.services.container import open_services
+from bot.services.corpus import CorpusService
+from bot.services.errors import UserFacingError
 from bot.settings import Settings, SettingsError, load_settings, read_environment
 from bot.storage import Database, StorageError, export
 
@@ -52,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--format", choices=["csv", "jsonl"], default="csv")
     cmd.add_argument("--out", type=Path, help="file to write (default: standard output)")
     cmd.set_defaults(handler=export_log)
+    cmd = sub.add_parser("corpus", help="manage the training corpus")
+    corpus_sub = cmd.add_subparsers(dest="corpus_command", required=True, metavar="ACTION")
+    imp = corpus_sub.add_parser("import", help="add songs from .txt/.json/.csv files or a folder")
+    imp.add_argument("path", type=Path)
+    imp.add_argument("--approve", action="store_true", help="approve them at once")
+    imp.add_argument("--licence", help="provenance/licence note stored with each entry")
+    imp.set_defaults(handler=import_corpus)
     return parser
 
 
@@ -90,4 +99,19 @@ async def export_log(settings: Settings, args: argparse.Namespace) -> int:
         count = await export(db, args.out or sys.stdout, args.format)
     if args.out:
         print(f"wrote {count} generations to {args.out}", file=sys.stderr)
+    return 0
+
+
+async def import_corpus(settings: Settings, args: argparse.Namespace) -> int:
+    async with await Database.open(settings.db_path) as db:
+        corpus = CorpusService(db, settings)
+        try:
+            added, present = await corpus.import_path(
+                args.path, approve=args.approve, licence=args.licence
+            )
+        except UserFacingError as exc:
+            print(f"lyricbot: error: {exc}", file=sys.stderr)
+            return 2
+    status = "approved" if args.approve else "pending review"
+    print(f"imported {added} songs ({status}); skipped {present} (duplicates, empty or too big)")
     return 0

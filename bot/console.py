@@ -4,7 +4,12 @@ database, so anyone can try the whole flow without a Discord token.
     /lyrics seed:"we drift" temperature:0.8 lines:4
     rate 4          rate the last lyrics 1–5
     /stats          counts and mean ratings
+    /corpus submit text:"..."   /corpus list [status]   /corpus approve 3   /corpus reject 3 why
+    /retrain [level:char] [epochs:5] [minutes:2] [force:yes]
+    /model          the serving model      /schedule     the nightly retrain
     help, quit
+
+The console is run by the operator, so admin commands are allowed.
 """
 
 from __future__ import annotations
@@ -19,6 +24,13 @@ from typing import Any, TextIO
 from bot.services.container import Services
 from bot.services.errors import UserFacingError
 from bot.services.lyrics import LyricsAnswer, LyricsRequest
+from bot.services.reports import (
+    describe_entries,
+    describe_model,
+    describe_run,
+    describe_schedule,
+)
+from bot.services.training import RetrainRequest, TrainingJob
 from bot.storage import StatsReport
 
 CONSOLE_USER = 0
@@ -111,6 +123,17 @@ class Console:
             await self._rate(rest)
         elif command == "stats":
             self.say(format_report(await self.services.db.stats(None)))
+        elif command == "corpus":
+            await self._corpus(rest)
+        elif command == "retrain":
+            await self._retrain(rest)
+        elif command == "model":
+            loaded = (await self.services.engine.generator_for(None)).model
+            self.say(describe_model(self.services.engine.default_model, loaded))
+        elif command == "schedule":
+            last = await self.services.db.last_training_run()
+            job = self.services.training.job
+            self.say(describe_schedule(self.services.nightly.next_run(), last, job))
         elif command == "help":
             self.say(__doc__ or "")
         else:
@@ -123,6 +146,49 @@ class Console:
         admission = self.services.lyrics.admit(request)
         self.last = await self.services.lyrics.write(admission, position)
         self.say(format_plain(self.last))
+
+    async def _corpus(self, rest: list[str]) -> None:
+        action, args = (rest[0], rest[1:]) if rest else ("list", [])
+        corpus, db = self.services.corpus, self.services.db
+        if action == "submit":
+            text = " ".join(a.removeprefix("text:") for a in args).replace("\\n", "\n")
+            entry_id = await corpus.submit(text, source="submission")
+            self.say(f"Submitted as entry #{entry_id} (pending review).")
+        elif action == "list":
+            status = args[0] if args else "pending"
+            if status not in {"pending", "approved", "rejected"}:
+                raise UserFacingError("Status is pending, approved or rejected.")
+            entries = await db.list_corpus_entries(status, limit=15)  # type: ignore[arg-type]
+            self.say(describe_entries(status, entries, await db.corpus_counts()))
+        elif action in {"approve", "reject"} and args and args[0].lstrip("#").isdigit():
+            reason = " ".join(args[1:]) or None
+            entry = await corpus.review(
+                int(args[0].lstrip("#")), approve=action == "approve", reviewer=None,
+                reason=reason,
+            )  # fmt: skip
+            self.say(f"Entry #{entry.id} {entry.status}.")
+        else:
+            raise UserFacingError("Try: /corpus list, /corpus approve 3, /corpus reject 3 why")
+
+    async def _retrain(self, rest: list[str]) -> None:
+        options = dict(word.partition(":")[::2] for word in rest)
+        try:
+            request = RetrainRequest(
+                trigger="manual",
+                level="word" if options.get("level") == "word" else "char",
+                epochs=int(options["epochs"]) if "epochs" in options else None,
+                minutes=float(options["minutes"]) if "minutes" in options else None,
+                force=options.get("force", "no").lower() in {"yes", "true", "1"},
+            )
+        except ValueError:
+            raise UserFacingError("epochs and minutes take numbers.") from None
+
+        async def show(job: TrainingJob) -> None:
+            self.say(f"  {job.describe()}")
+
+        self.say("Retraining on the approved corpus…")
+        run = await self.services.training.retrain(request, show)
+        self.say(describe_run(run))
 
     async def _rate(self, rest: list[str]) -> None:
         if self.last is None:

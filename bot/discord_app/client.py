@@ -19,6 +19,8 @@ EXTENSIONS = (
     "bot.discord_app.cogs.lyrics",
     "bot.discord_app.cogs.ratings",
     "bot.discord_app.cogs.stats",
+    "bot.discord_app.cogs.training",
+    "bot.discord_app.cogs.corpus",
 )
 GENERIC_ERROR = "Something went wrong on my side; it has been logged. Please try again."
 

@@ -59,7 +59,7 @@ class TrainingJob:
 
     def describe(self) -> str:
         if self.progress is None:
-            return f"run #{self.run_id} is starting"
+            return f"run #{self.run_id} is starting" if self.run_id else "a run is starting"
         p = self.progress
         eta = f", about {p.eta_seconds / 60:.1f} min left" if p.eta_seconds is not None else ""
         return (
@@ -92,6 +92,15 @@ class TrainingService:
         """Run the whole pipeline and return the finished run's row."""
         if self.job is not None:
             raise AlreadyTraining(self.job)
+        self.job = TrainingJob(0, request)  # reserve at once: a second caller is refused
+        try:
+            return await self._pipeline(request, self.job, on_progress)
+        finally:
+            self.job = None
+
+    async def _pipeline(
+        self, request: RetrainRequest, job: TrainingJob, on_progress: ProgressCallback | None
+    ) -> TrainingRun:
         approved = await self.corpus.approved_set()
         params = {"epochs": request.epochs, "minutes": request.minutes, "force": request.force}
         run_id = await self.db.start_training_run(
@@ -106,11 +115,8 @@ class TrainingService:
         if not request.force and approved.fingerprint == self._serving_fingerprint():
             reason = "the approved corpus is unchanged since the serving model was trained"
             return await self.db.finish_training_run(run_id, "skipped", reason=reason)
-        self.job = TrainingJob(run_id, request)
-        try:
-            return await self._train(self.job, approved, on_progress)
-        finally:
-            self.job = None
+        job.run_id = run_id
+        return await self._train(job, approved, on_progress)
 
     def _serving_fingerprint(self) -> str | None:
         generator = self.engine.loaded_generator(self.engine.default_model)
