@@ -78,6 +78,7 @@ async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
         done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if stopper in done:
             log.info("shutting down")
+            await services.training.close()  # a retrain ends now, not after its epochs
             await bot.drain(SHUTDOWN_GRACE_SECONDS)
         await bot.close()
         stopper.cancel()

@@ -78,6 +78,7 @@ class TrainingService:
         self.corpus = corpus
         self.job: TrainingJob | None = None
         self._process: asyncio.subprocess.Process | None = None
+        self._stopping = False
 
     async def recover(self) -> None:
         """After a crash or restart: no half-written model stays, no run stays 'running'."""
@@ -131,6 +132,9 @@ class TrainingService:
         verdict, error = await self._run_worker(job, staging, on_progress)
         if verdict is None:
             shutil.rmtree(staging, ignore_errors=True)
+            if self._stopping:
+                reason = "the bot was shutting down; the serving model is unchanged"
+                return await self.db.finish_training_run(job.run_id, "interrupted", reason=reason)
             return await self.db.finish_training_run(
                 job.run_id, "failed", reason="the training process failed", error=error
             )
@@ -218,8 +222,9 @@ class TrainingService:
         )
 
     async def close(self) -> None:
-        """Stop a running worker; the run is recorded as interrupted by `recover` next start,
-        or as failed here when the pipeline sees the worker end."""
+        """Stop a running worker at shutdown; its run is recorded as interrupted, and the
+        staging folder removed, by the pipeline that was waiting for it."""
+        self._stopping = True
         process = self._process
         if process is not None and process.returncode is None:
             process.terminate()

@@ -15,6 +15,7 @@ from fakediscord import BotProcess, FakeDiscord, GuildSpec
 from bot.storage import Database
 from lyriccore.config import TrainConfig
 from lyriccore.corpus import Corpus
+from lyriccore.starter import starter_training_corpus
 from lyriccore.trainer import train
 
 T = TypeVar("T")
@@ -39,6 +40,15 @@ def slow_model(tmp_path_factory: pytest.TempPathFactory, small_corpus: Corpus) -
         hidden_size=768, embed_dim=32, seq_len=16, batch_size=4, epochs=1, max_minutes=0.001
     )
     train(small_corpus, config, out, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def starter_tiny_model(tmp_path_factory: pytest.TempPathFactory, tiny: dict[str, int]) -> Path:
+    """A tiny model trained on exactly what the approved corpus holds at first start (the
+    starter songs minus the held-out ones), so a retrain finds nothing new."""
+    out = tmp_path_factory.mktemp("starter-tiny")
+    train(starter_training_corpus(), TrainConfig(**{**tiny, "epochs": 1}), out, progress=False)
     return out
 
 
