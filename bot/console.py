@@ -152,7 +152,7 @@ class Console:
         corpus, db = self.services.corpus, self.services.db
         if action == "submit":
             text = " ".join(a.removeprefix("text:") for a in args).replace("\\n", "\n")
-            entry_id = await corpus.submit(text, source="submission")
+            entry_id = await corpus.submit(text, source="submission", limited=True)
             self.say(f"Submitted as entry #{entry_id} (pending review).")
         elif action == "list":
             status = args[0] if args else "pending"

@@ -74,8 +74,6 @@ def join_documents(documents: Iterable[str], *, lowercase: bool = False) -> tupl
 def load_corpus(path: str | Path, *, column: str | None = None, lowercase: bool = False) -> Corpus:
     """Load a .txt, .json or .csv file, or a folder of them (recursively, in name order)."""
     root = Path(path)
-    if not root.exists():
-        raise CorpusError(f"corpus not found: {root}")
     files = corpus_files(root)
     documents: list[str] = []
     for file in files:
@@ -88,6 +86,8 @@ def load_corpus(path: str | Path, *, column: str | None = None, lowercase: bool 
 
 def corpus_files(root: Path) -> list[Path]:
     """The corpus files a path names: itself, or the supported files below it, sorted."""
+    if not root.exists():
+        raise CorpusError(f"corpus not found: {root}")
     if root.is_file():
         return [root]
     files = sorted(

@@ -67,10 +67,12 @@ class CorpusService:
         title: str | None = None,
         licence: str | None = None,
         approve: bool = False,
+        limited: bool = False,
     ) -> int:
-        """Store a new entry (pending unless `approve`); returns its id."""
-        if len(text.encode("utf-8")) > self.settings.corpus_max_bytes:
-            limit = self.settings.corpus_max_bytes
+        """Store a new entry (pending unless `approve`); returns its id. User submissions are
+        `limited` to the configured size; an operator's imports are not."""
+        limit = self.settings.corpus_max_bytes
+        if limited and len(text.encode("utf-8")) > limit:
             raise InvalidRequest(f"That text is over the {limit:,}-byte limit.")
         clean = normalise(text)
         if not clean.strip():
@@ -95,21 +97,19 @@ class CorpusService:
         """Import every song of a file or folder; returns (added, already present)."""
         added = duplicates = 0
         try:
-            files = corpus_files(path)
+            documents = [(f, d) for f in corpus_files(path) for d in read_corpus_documents(f)]
         except CorpusError as exc:
             raise InvalidRequest(str(exc)) from None
-        for file in files:
-            for document in read_corpus_documents(file):
-                if not document.strip():
-                    continue
-                try:
-                    await self.submit(
-                        document, source="import", approve=approve, licence=licence,
-                        title=file.name,
-                    )  # fmt: skip
-                    added += 1
-                except InvalidRequest:
-                    duplicates += 1
+        for file, document in documents:
+            if not document.strip():
+                continue
+            try:
+                await self.submit(
+                    document, source="import", approve=approve, licence=licence, title=file.name
+                )
+                added += 1
+            except InvalidRequest:
+                duplicates += 1
         return added, duplicates
 
     async def ensure_starter(self) -> int:

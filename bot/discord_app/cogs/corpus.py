@@ -49,7 +49,7 @@ class CorpusCog(commands.Cog):
             text = decode_upload(await file.read(), file.filename, limit)
         assert text is not None
         entry_id = await self.bot.services.corpus.submit(
-            text, submitted_by=interaction.user.id, title=title, licence=licence
+            text, submitted_by=interaction.user.id, title=title, licence=licence, limited=True
         )
         await reply_privately(
             interaction, f"Thanks! Submitted as entry #{entry_id}; an admin will review it."
