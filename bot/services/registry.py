@@ -18,6 +18,7 @@ from lyriccore.checkpoint import BEST, LAST
 
 SERVING_FILE = "serving.json"
 STAGING = ".staging"
+LOGS = ".logs"
 
 
 class ModelRegistry:
@@ -65,6 +66,12 @@ class ModelRegistry:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         return folder
+
+    def log_path(self, run_id: int) -> Path:
+        """Each run's own log, kept whatever the outcome, for the operator."""
+        folder = self.root / LOGS
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"run-{run_id}.log"
 
     def clear_staging(self) -> None:
         """Leftovers of runs a crash or restart interrupted are never served: remove them."""

@@ -159,7 +159,7 @@ class TrainingService:
     async def _run_worker(
         self, job: TrainingJob, staging: Path, on_progress: ProgressCallback | None
     ) -> tuple[Verdict | None, str | None]:
-        log_path = staging / "training.log"
+        log_path = self.engine.registry.log_path(job.run_id)
         with log_path.open("ab") as errors:
             self._process = process = await asyncio.create_subprocess_exec(
                 *self._command(job, staging),
