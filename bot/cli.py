@@ -15,8 +15,11 @@ from pathlib import Path
 
 import discord
 
+from bot.backup import backup, restore
 from bot.console import run_console
 from bot.discord_app.client import LyricBot
+from bot.doctor import diagnose
+from bot.health import HealthServer
 from bot.logging_setup import configure_logging
 from bot.services.container import open_services
 from bot.services.corpus import CorpusService
@@ -61,6 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--approve", action="store_true", help="approve them at once")
     imp.add_argument("--licence", help="provenance/licence note stored with each entry")
     imp.set_defaults(handler=import_corpus)
+    sub.add_parser("doctor", help="check settings, database, models and disk").set_defaults(
+        handler=doctor
+    )
+    cmd = sub.add_parser("backup", help="online backup of the database and serving model")
+    cmd.add_argument("target", type=Path, help="folder to write the backup into")
+    cmd.set_defaults(handler=backup_command)
+    cmd = sub.add_parser("restore", help="restore a backup (stop the bot first)")
+    cmd.add_argument("source", type=Path, help="a folder written by `lyricbot backup`")
+    cmd.set_defaults(handler=restore_command)
     return parser
 
 
@@ -73,6 +85,9 @@ async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
         open_services(settings, schedule=True) as services,
         LyricBot(settings, services) as bot,
     ):
+        health = HealthServer(settings.health_port, bot.health)
+        if settings.health_port:
+            await health.start()
         runner = asyncio.create_task(bot.start(settings.token), name="discord")
         stopper = asyncio.create_task(stop.wait(), name="signal")
         done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -82,10 +97,12 @@ async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
             await bot.drain(SHUTDOWN_GRACE_SECONDS)
         await bot.close()
         stopper.cancel()
+        await health.close()
         if runner in done:
             runner.result()  # surface a login failure or crash
         else:
             await asyncio.gather(runner, return_exceptions=True)
+    log.info("stopped cleanly")
     return 0
 
 
@@ -115,4 +132,27 @@ async def import_corpus(settings: Settings, args: argparse.Namespace) -> int:
             return 2
     status = "approved" if args.approve else "pending review"
     print(f"imported {added} songs ({status}); skipped {present} (duplicates, empty or too big)")
+    return 0
+
+
+async def doctor(settings: Settings, args: argparse.Namespace) -> int:
+    findings = await diagnose(settings)
+    for finding in findings:
+        print(finding.line())
+    return 0 if all(f.ok for f in findings) else 1
+
+
+async def backup_command(settings: Settings, args: argparse.Namespace) -> int:
+    folder = await backup(settings, args.target)
+    print(f"backup written to {folder}")
+    return 0
+
+
+async def restore_command(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        serving = await asyncio.to_thread(restore, settings, args.source)
+    except UserFacingError as exc:
+        print(f"lyricbot: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"restored {settings.db_path} and model {serving or '(none)'} from {args.source}")
     return 0

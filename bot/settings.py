@@ -58,6 +58,7 @@ class Settings:
     corpus_submit_role_ids: frozenset[int] = frozenset()
     train_threads: int = 1
     retrain_minutes: float = 10.0
+    health_port: int = 8377
 
 
 def _ids(text: str) -> tuple[int, ...]:
@@ -127,6 +128,7 @@ FIELDS: list[tuple[str, str, Callable[[str], Any]]] = [
     ("LYRICBOT_CORPUS_SUBMIT_ROLE_IDS", "corpus_submit_role_ids", lambda t: frozenset(_ids(t))),
     ("LYRICBOT_TRAIN_THREADS", "train_threads", _positive(int)),
     ("LYRICBOT_RETRAIN_MINUTES", "retrain_minutes", _positive(float)),
+    ("LYRICBOT_HEALTH_PORT", "health_port", int),
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -107,6 +108,31 @@ class LyricBot(commands.Bot):
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to guild %s", len(synced), guild_id)
+
+    def health(self) -> dict[str, object]:
+        """What the health endpoint reports; healthy means connected with a model loaded."""
+        engine = self.services.engine
+        connected = self.is_ready() and not self.is_closed()
+        model_loaded = engine.loaded_generator(engine.default_model) is not None
+        return {
+            "healthy": connected and model_loaded,
+            "gateway_connected": connected,
+            "model_loaded": model_loaded,
+            "warming_up": engine.warming_up,
+            "serving_model": engine.default_model,
+            "queue_depth": engine.queue.depth,
+            "training": self.services.training.job is not None,
+            "draining": self.draining,
+        }
+
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction, command: app_commands.Command[Any, ..., Any]
+    ) -> None:
+        latency_ms = (discord.utils.utcnow() - interaction.created_at).total_seconds() * 1000
+        log.info(
+            "/%s by %s answered (interaction %s, %.0f ms)",
+            command.qualified_name, interaction.user.id, interaction.id, latency_ms,
+        )  # fmt: skip
 
     async def on_ready(self) -> None:
         log.info("connected as %s (%s)", self.user, self.user.id if self.user else "?")
