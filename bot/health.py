@@ -21,11 +21,16 @@ class HealthServer:
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
+        """A busy port costs the health check, not the bot: warn and carry on serving."""
         app = web.Application()
         app.router.add_get(HEALTH_PATH, self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        try:
+            await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        except OSError as exc:
+            log.warning("health endpoint not started on port %d: %s", self.port, exc.strerror)
+            return
         log.info("health endpoint on http://127.0.0.1:%d%s", self.port, HEALTH_PATH)
 
     async def _handle(self, request: web.Request) -> web.Response:
