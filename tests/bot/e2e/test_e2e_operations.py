@@ -1,0 +1,53 @@
+"""Running well: the health endpoint and a graceful stop, through the real bot process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import socket
+import urllib.request
+
+from fakediscord import FakeDiscord
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fetch(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+async def test_health_reports_gateway_model_and_queue(discord: FakeDiscord, start_bot) -> None:
+    port = free_port()
+    async with start_bot(LYRICBOT_HEALTH_PORT=str(port)):
+        await discord.wait_until_connected(30)
+        url = f"http://127.0.0.1:{port}/health"
+        for _ in range(100):
+            status, body = await asyncio.to_thread(fetch, url)
+            if body["gateway_connected"]:
+                break
+            await asyncio.sleep(0.1)
+        assert status == 200 and body["healthy"] and body["model_loaded"]
+        assert body["queue_depth"] == 0 and body["serving_model"] == "starter"
+
+
+async def test_sigterm_finishes_running_answers_and_exits_cleanly(
+    discord: FakeDiscord, start_bot, models_dir, slow_model
+) -> None:
+    shutil.copytree(slow_model, models_dir / "slow")
+    async with start_bot(LYRICBOT_DEFAULT_MODEL="slow", LYRICBOT_HEALTH_PORT="0") as process:
+        interaction = await discord.invoke_slash("lyrics", {"seed": "last song", "lines": 3})
+        await interaction.wait_for_callback(15)
+        code = await process.terminate(timeout=30)
+        assert code == 0
+        reply = await interaction.wait_for_reply(5, lambda m: not m.content.startswith("⏳"))
+        assert reply.content.startswith("**last song**")
+        assert "stopped cleanly" in process.log_text()
