@@ -14,9 +14,10 @@ def test_missing_and_truncated_checkpoints_fail_clearly(tmp_path: Path, char_mod
     (tmp_path / BEST).write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckpointError, match="corrupt"):
         load_model(tmp_path)
-    (tmp_path / BEST).write_bytes(b"not a checkpoint at all")
-    with pytest.raises(CheckpointError, match="corrupt"):
-        load_model(tmp_path)
+    for garbage in (b"not a checkpoint at all", b"truncated", b"", b"\x80\x02}q\x00.", data[:64]):
+        (tmp_path / BEST).write_bytes(garbage)
+        with pytest.raises(CheckpointError, match="corrupt"):
+            load_model(tmp_path)
 
 
 class _Payload:
