@@ -11,6 +11,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import discord
@@ -34,7 +35,10 @@ SHUTDOWN_GRACE_SECONDS = 15.0
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(read_environment(), require_token=args.command == "run")
+        env = read_environment()
+        settings = load_settings(env, require_token=args.command == "run")
+        if args.command != "run" and "LYRICBOT_LOG_LEVEL" not in env:
+            settings = replace(settings, log_level="WARNING")  # keep the terminal readable
         configure_logging(settings)
         return asyncio.run(args.handler(settings, args))
     except (SettingsError, StorageError) as exc:
