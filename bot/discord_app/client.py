@@ -27,7 +27,9 @@ GENERIC_ERROR = "Something went wrong on my side; it has been logged. Please try
 
 
 async def reply_privately(interaction: discord.Interaction, text: str) -> None:
-    """An ephemeral answer, whether or not the interaction was already acknowledged."""
+    """An ephemeral answer, whether or not the interaction was already acknowledged. Text may
+    echo what a user typed, so mentions are defused as well as disabled."""
+    text = discord.utils.escape_mentions(text)
     if interaction.response.is_done():
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
     else:

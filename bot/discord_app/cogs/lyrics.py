@@ -62,7 +62,7 @@ class LyricsCog(commands.Cog):
             await reply_privately(interaction, str(exc))
             return
         try:
-            await interaction.response.defer(thinking=True)
+            callback = await interaction.response.defer(thinking=True)
         except BaseException:
             await service.withdraw(admission)
             raise
@@ -77,12 +77,25 @@ class LyricsCog(commands.Cog):
             # so the problem is said there, in place of the "thinking" placeholder.
             await interaction.edit_original_response(content=f"⚠️ {exc}")
             return
+        # Link the message before showing the answer: if the process dies right after the
+        # edit, reactions on what the user sees must still find their generation.
+        placeholder = callback.message_id if callback is not None else None
+        if placeholder is None:
+            placeholder = (await interaction.original_response()).id
+        await service.attach_message(answer, placeholder)
         message = await interaction.edit_original_response(
             content=format_answer(answer), allowed_mentions=NO_PINGS
         )
-        await service.attach_message(answer, message.id)
+        await self._add_rating_reactions(message)
+
+    async def _add_rating_reactions(self, message: discord.Message) -> None:
+        """The answer is delivered already: a failing reaction costs one rating button, never
+        the command (and never a "try again" that would invite a duplicate)."""
         for emoji in self.bot.settings.rating_emojis:
-            await message.add_reaction(emoji)
+            try:
+                await message.add_reaction(emoji)
+            except discord.HTTPException as exc:
+                log.warning("could not add rating reaction %s to %s: %s", emoji, message.id, exc)
 
     @lyrics.autocomplete("model")
     async def model_names(
