@@ -32,11 +32,12 @@ def beam_search(
     model, tokenizer, width = loaded.model, loaded.tokenizer, params.beam
     device = next(model.parameters()).device
     logits, state = model(torch.tensor([start_ids(tokenizer, seed.ids)], device=device))
+    logits = logits[:, -1]  # (1, V): the seed's last position
     beams = [(0.0, Stream(tokenizer, seed.text, params))]
     finished: list[tuple[float, Stream]] = []
     for _ in range(params.max_tokens):
         check_cancel(cancel)
-        logp = torch.log_softmax(logits[:, -1].float(), dim=-1).cpu()  # (nb, V)
+        logp = torch.log_softmax(logits.float(), dim=-1).cpu()  # (nb, V)
         logp[:, 0] = float("-inf")  # never <unk>
         totals = torch.tensor([score for score, _ in beams])[:, None] + logp
         top = totals.flatten().topk(min(2 * width, totals.numel()))
@@ -53,8 +54,8 @@ def beam_search(
             break
         index = torch.tensor(parents, device=device)
         state = (state[0][:, index], state[1][:, index])
-        tokens = torch.tensor([[s.ids[-1]] for _, s in survivors], device=device)
-        logits, state = model(tokens, state)
+        tokens = torch.tensor([s.ids[-1] for _, s in survivors], device=device)
+        logits, state = model.step(tokens, state)
         beams = survivors
     else:
         finished.extend((_normalised(score, s), s) for score, s in beams)

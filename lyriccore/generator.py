@@ -119,8 +119,7 @@ def sample(
             stream.push(token)
         if all(s.done for s in streams):
             break
-        logits, state = model(chosen.to(device)[:, None], state)
-        logits = logits[:, -1]
+        logits, state = model.step(chosen.to(device), state)
     return [finish_text(s) for s in streams]
 
 

@@ -70,6 +70,30 @@ class LyricsLSTM(nn.Module):
         logits = self.head(self.drop(out))  # (B, T, V)
         return logits, state
 
+    def step(self, tokens: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """One token per row, for generation: (N,) → logits (N, V).
+
+        Same weights and result as forward() in eval mode, but through `torch.lstm_cell`
+        layer by layer: nn.LSTM's per-call set-up dominates a one-token step, and this is
+        2–5× faster there (bench/README.md).
+        """
+        x = self.embed(tokens)  # (N, E)
+        h_all, c_all = state  # (L, N, H) each
+        hs, cs = [], []
+        for layer in range(self.config.num_layers):
+            h, c = torch.lstm_cell(
+                x,
+                (h_all[layer], c_all[layer]),
+                getattr(self.lstm, f"weight_ih_l{layer}"),
+                getattr(self.lstm, f"weight_hh_l{layer}"),
+                getattr(self.lstm, f"bias_ih_l{layer}"),
+                getattr(self.lstm, f"bias_hh_l{layer}"),
+            )
+            hs.append(h)
+            cs.append(c)
+            x = h
+        return self.head(x), (torch.stack(hs), torch.stack(cs))
+
     def initial_state(self, batch: int, device: torch.device | str = "cpu") -> State:
         shape = (self.config.num_layers, batch, self.config.hidden_size)
         return torch.zeros(shape, device=device), torch.zeros(shape, device=device)

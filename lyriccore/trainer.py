@@ -74,6 +74,8 @@ def autocast_dtype(amp: str, device: torch.device) -> torch.dtype | None:
     """Mixed precision by default on GPUs only; on CPUs bf16 is opt-in."""
     if amp == "off" or (amp == "auto" and device.type != "cuda"):
         return None
+    if amp == "fp16" and device.type != "cuda":
+        raise ConfigError("amp fp16 needs a CUDA GPU (the CPU LSTM has no fp16); use bf16")
     if amp == "fp16" or (amp == "auto" and not torch.cuda.is_bf16_supported()):
         return torch.float16
     return torch.bfloat16
@@ -112,7 +114,9 @@ class Trainer:
         )
         self.schedule = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.amp_dtype = autocast_dtype(self.config.amp, self.device)
-        self.scaler = torch.amp.GradScaler(enabled=self.amp_dtype == torch.float16)
+        self.scaler = torch.amp.GradScaler(
+            self.device.type, enabled=self.amp_dtype == torch.float16
+        )
         if saved:
             self._restore(saved)
 

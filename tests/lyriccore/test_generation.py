@@ -143,3 +143,13 @@ def test_threads_share_a_generator_and_a_swap_spares_running_work(char_model: Pa
     before = generator.model.version
     previous = generator.swap(load_model(char_model))
     assert previous.version == before and generator.model is not previous
+
+
+def test_the_fast_step_matches_the_full_lstm(char_model: Path) -> None:
+    model = load_model(char_model).model
+    tokens = torch.tensor([[3, 7, 11, 5]])
+    with torch.inference_mode():
+        full, _ = model(tokens)
+        _, state = model(tokens[:, :3])
+        stepped, _ = model.step(tokens[:, 3], state)
+    assert torch.allclose(stepped, full[:, -1], atol=1e-5)

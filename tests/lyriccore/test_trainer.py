@@ -82,3 +82,13 @@ def test_bad_settings_are_refused_before_training(
         train(small_corpus, TrainConfig(lr=0), tmp_path, progress=False)
     with pytest.raises(CorpusError, match="one batch needs"):
         train(small_corpus, TrainConfig(batch_size=512, seq_len=512), tmp_path, progress=False)
+
+
+def test_mixed_precision_on_cpu_is_bf16_or_a_clear_refusal(
+    tmp_path: Path, small_corpus: Corpus, tiny: dict[str, int]
+) -> None:
+    bf16 = TrainConfig(**{**tiny, "epochs": 1, "amp": "bf16", "device": "cpu"})
+    assert train(small_corpus, bf16, tmp_path / "bf16", progress=False).epochs_run == 1
+    fp16 = TrainConfig(**{**tiny, "epochs": 1, "amp": "fp16", "device": "cpu"})
+    with pytest.raises(ConfigError, match="fp16 needs a CUDA GPU"):
+        train(small_corpus, fp16, tmp_path / "fp16", progress=False)
