@@ -1,0 +1,125 @@
+"""`python -m bench [all|train|generate] [--quick]`: run lyricbot's benchmarks and print one
+JSON report (also written to bench/results/latest.json).
+
+Progress goes to stderr; the report is the only thing on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from bench.common import (
+    DEFAULT_DATA_DIR,
+    RESULTS,
+    BenchError,
+    Contention,
+    Context,
+    Sizes,
+    machine_info,
+    others_now,
+    read_data,
+    write_report,
+)
+from bench.generate_speed import generation
+from bench.latency import latency
+from bench.train_speed import char_training, models_for_generation, word_training
+
+log = logging.getLogger("bench")
+BUSY_WARNING = 0.25  # cores used by other processes before the run that deserve a warning
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("suite", nargs="?", default="all", choices=("all", "train", "generate"))
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    parser.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="folder with tinyshakespeare.txt"
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON")
+    parser.add_argument(
+        "--threads", type=int, help="torch threads for training (default: the engine's, all cores)"
+    )
+    parser.add_argument(
+        "--gen-threads", type=int, default=1, help="torch threads for generation (bot: 1)"
+    )
+    return parser
+
+
+def _filed(figures: dict[str, Any], contention: Contention) -> dict[str, Any]:
+    """A benchmark's figures with how busy other processes kept the machine meanwhile."""
+    return {**figures, "contention": contention.report()}
+
+
+def run(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
+    data_path, text = read_data(args.data_dir)
+    sizes = Sizes.quick() if args.quick else Sizes()
+    ctx = Context(sizes, text, data_path, work_dir, args.threads)
+    results: dict[str, Any] = {}
+    models: dict[str, Path] = {}
+    if args.suite in ("all", "train"):
+        for level, bench in (("char", char_training), ("word", word_training)):
+            watch = Contention()
+            figures, models[level] = bench(ctx)
+            results[f"{level}_training"] = _filed(figures, watch)
+    if args.suite in ("all", "generate"):
+        models = models or models_for_generation(ctx)
+        threads = args.gen_threads
+        watch = Contention()
+        figures = generation(ctx, models["char"], models["word"], threads)
+        results["generation"] = _filed(figures, watch)
+        watch = Contention()
+        results["latency"] = _filed(latency(ctx, models["char"], threads), watch)
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.gen_threads < 1 or (args.threads is not None and args.threads < 1):
+        print("bench: error: thread counts must be >= 1", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=logging.INFO,
+        format="bench %(asctime)s %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    report: dict[str, Any] = {
+        "machine": machine_info(),
+        "run": {
+            "suite": args.suite,
+            "quick": args.quick,
+            "data_dir": str(args.data_dir),
+            "train_threads": args.threads or torch.get_num_threads(),
+            "generate_threads": args.gen_threads,
+        },
+    }
+    busy = others_now()
+    report["run"]["other_processes_cores_at_start"] = busy
+    if busy is not None and busy > BUSY_WARNING:
+        log.warning("other processes are using %.1f cores: expect low, noisy figures", busy)
+    started, watch = time.perf_counter(), Contention()
+    try:
+        with tempfile.TemporaryDirectory(prefix="lyricbot-bench-") as work_dir:
+            report["benchmarks"] = run(args, Path(work_dir))
+    except BenchError as exc:
+        print(f"bench: error: {exc}", file=sys.stderr)
+        return 2
+    report["run"]["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    report["run"]["total_seconds"] = time.perf_counter() - started
+    report["run"]["contention"] = watch.report()
+    sys.stdout.write(write_report(report, args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
