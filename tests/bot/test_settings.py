@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from bot.settings import DEFAULT_EMOJIS, Settings, SettingsError, load_settings
+from bot.settings import DEFAULT_EMOJIS, FIELDS, Settings, SettingsError, load_settings
 
 EXAMPLE = Path(__file__).parents[2] / ".env.example"
 
@@ -13,6 +13,7 @@ def test_env_example_documents_every_setting_and_parses_to_the_defaults() -> Non
     values["DISCORD_TOKEN"] = "abc"
     settings = load_settings(values)
     assert settings == Settings(token="abc")
+    assert {variable for variable, _, _ in FIELDS} <= set(values)
     assert settings.rating_emojis == DEFAULT_EMOJIS
 
 
