@@ -109,9 +109,11 @@ def sample(
     logits = logits[:, -1].expand(n, -1)
     state = (state[0].repeat(1, n, 1), state[1].repeat(1, n, 1))
     streams = [Stream(tokenizer, seed.text, params) for _ in range(n)]
+    knobs = _knobs(streams, params)
     for _ in range(params.max_tokens):
         check_cancel(cancel)
-        knobs = _knobs(streams, params)
+        if params.anneal_to is not None:
+            knobs.temperature = _temperatures(streams, params)
         uniforms = torch.rand(n, generator=rng)
         recent = _recent(streams, params)
         chosen = choose_tokens(logits.cpu(), knobs, recent, uniforms)
@@ -123,11 +125,15 @@ def sample(
     return [finish_text(s) for s in streams]
 
 
+def _temperatures(streams: list[Stream], params: SamplingParams) -> torch.Tensor:
+    return torch.tensor([temperature_at(params, s.progress) for s in streams])
+
+
 def _knobs(streams: list[Stream], params: SamplingParams) -> RowKnobs:
+    """Built once per request; only an annealed temperature changes from step to step."""
     n = len(streams)
-    temps = [temperature_at(params, s.progress) for s in streams]
     return RowKnobs(
-        temperature=torch.tensor(temps),
+        temperature=_temperatures(streams, params),
         top_k=torch.full((n,), params.top_k, dtype=torch.long),
         top_p=torch.full((n,), params.top_p),
         penalty=torch.full((n,), params.repetition_penalty),
