@@ -118,12 +118,13 @@ class CorpusService:
         counts = await self.db.corpus_counts()
         if sum(counts.values()):
             return 0
-        for song in starter_documents():
+        songs = starter_documents()
+        for song in songs:
             await self.submit(
                 song, source="starter", approve=True, title="starter",
                 licence="original lyrics written for lyricbot",
             )  # fmt: skip
-        return len(starter_documents())
+        return len(songs)
 
     async def review(
         self, entry_id: int, *, approve: bool, reviewer: int | None, reason: str | None = None
