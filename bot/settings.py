@@ -41,8 +41,8 @@ class Settings:
     admin_role_ids: frozenset[int] = frozenset()
     admin_user_ids: frozenset[int] = frozenset()
     channel_ids: frozenset[int] = frozenset()
-    workers: int = 2
-    queue_size: int = 16
+    workers: int = 32
+    queue_size: int = 64
     generation_timeout: float = 20.0
     cooldown_rate: int = 3
     cooldown_seconds: float = 20.0

@@ -1,16 +1,18 @@
 """Sampling parameters and the per-step token choice.
 
-Every knob is a per-row tensor so one batched step can serve streams with different settings
-(several samples now, several users' requests later). Sampling draws one uniform per row and
-inverts the CDF, which is far cheaper than `torch.multinomial` over a large vocabulary.
+Every knob is a per-row array so one batched step can serve streams with different settings:
+several samples of one request, and the requests of several users stepped together. Sampling
+draws one uniform per row and inverts the CDF, far cheaper than `torch.multinomial` over a
+large vocabulary. It is numpy, like the serving step (cpu_lstm.py), because at one row per
+request the cost of a step is the number of calls, and numpy's calls are the cheap ones.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-import torch
+import numpy as np
 
 from lyriccore.errors import ConfigError
 
@@ -76,76 +78,97 @@ def temperature_at(params: SamplingParams, progress: float) -> float:
     return params.temperature + (params.anneal_to - params.temperature) * progress
 
 
-def penalise_repeats(logits: torch.Tensor, recent: torch.Tensor, penalty: torch.Tensor) -> None:
+def penalise_repeats(logits: np.ndarray, recent: np.ndarray, penalty: np.ndarray) -> None:
     """CTRL-style penalty, in place: recently used tokens lose likelihood (positive logits are
     divided, negative multiplied). `recent` is (N, W) with -1 for empty slots."""
-    if recent.numel() == 0 or bool((penalty == 1.0).all()):
+    if recent.size == 0 or bool((penalty == 1.0).all()):
         return
     n, vocab = logits.shape
-    padded = torch.cat([logits, logits.new_zeros(n, 1)], dim=1)
-    index = recent.masked_fill(recent < 0, vocab)
-    values = padded.gather(1, index)
-    p = penalty[:, None].to(values.dtype)
-    padded.scatter_(1, index, torch.where(values > 0, values / p, values * p))
-    logits.copy_(padded[:, :vocab])
+    padded = np.concatenate([logits, np.zeros((n, 1), logits.dtype)], axis=1)
+    index = np.where(recent < 0, vocab, recent)
+    values = np.take_along_axis(padded, index, axis=1)
+    p = penalty[:, None].astype(values.dtype)
+    np.put_along_axis(padded, index, np.where(values > 0, values / p, values * p), axis=1)
+    logits[:] = padded[:, :vocab]
 
 
-def filter_top_k(logits: torch.Tensor, top_k: torch.Tensor) -> torch.Tensor:
-    """Keep each row's k largest logits (ties at the k-th value are kept too)."""
-    vocab = logits.size(1)
-    k = torch.where(top_k > 0, top_k, vocab).clamp(max=vocab)
-    kth = logits.topk(int(k.max()), dim=1).values.gather(1, (k - 1)[:, None])
-    return logits.masked_fill(logits < kth, float("-inf"))
+def filter_top_k(logits: np.ndarray, top_k: np.ndarray) -> None:
+    """In place: keep each row's k largest logits (ties at the k-th value are kept too)."""
+    vocab = logits.shape[1]
+    k = np.minimum(np.where(top_k > 0, top_k, vocab), vocab)
+    widest = int(k.max())
+    largest = -np.partition(-logits, widest - 1, axis=1)[:, :widest]
+    largest.sort(axis=1)
+    kth = np.take_along_axis(largest, (widest - k)[:, None], axis=1)
+    logits[logits < kth] = -np.inf
 
 
-def filter_top_p(probs: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:
-    """Keep the smallest set of most likely tokens whose mass reaches p (nucleus sampling)."""
-    sorted_p, order = probs.sort(dim=1, descending=True)
-    before = sorted_p.cumsum(dim=1) - sorted_p
-    sorted_p = sorted_p.masked_fill(before >= top_p[:, None], 0.0)
-    return torch.zeros_like(probs).scatter_(1, order, sorted_p)
+def filter_top_p(weights: np.ndarray, top_p: np.ndarray) -> None:
+    """In place: keep the smallest set of most likely tokens whose share of each row's mass
+    reaches p (nucleus sampling). `weights` need not be normalised."""
+    order = np.argsort(-weights, axis=1, kind="stable")
+    ordered = np.take_along_axis(weights, order, axis=1)
+    before = np.cumsum(ordered, axis=1) - ordered
+    limit = (top_p * ordered.sum(axis=1))[:, None]
+    dropped = (before >= limit) & (top_p < 1.0)[:, None]
+    np.put_along_axis(weights, order, np.where(dropped, 0.0, ordered), axis=1)
 
 
 @dataclass
 class RowKnobs:
-    """Per-row tensors of the settings a batched step needs."""
+    """Per-row arrays of the settings a batched step needs; rows of different requests can
+    sit side by side."""
 
-    temperature: torch.Tensor
-    top_k: torch.Tensor
-    top_p: torch.Tensor
-    penalty: torch.Tensor
-    greedy: torch.Tensor
+    temperature: np.ndarray
+    top_k: np.ndarray
+    top_p: np.ndarray
+    penalty: np.ndarray
+    greedy: np.ndarray
+
+    @classmethod
+    def of(cls, params: SamplingParams, rows: int) -> RowKnobs:
+        return cls(
+            temperature=np.full(rows, params.temperature, np.float32),
+            top_k=np.full(rows, params.top_k, np.int64),
+            top_p=np.full(rows, params.top_p, np.float32),
+            penalty=np.full(rows, params.repetition_penalty, np.float32),
+            greedy=np.full(rows, params.greedy, bool),
+        )
+
+    @classmethod
+    def join(cls, knobs: list[RowKnobs]) -> RowKnobs:
+        return cls(*(np.concatenate([getattr(k, f.name) for k in knobs]) for f in fields(cls)))
 
 
 def choose_tokens(
-    logits: torch.Tensor, knobs: RowKnobs, recent: torch.Tensor, uniforms: torch.Tensor
-) -> torch.Tensor:
+    logits: np.ndarray, knobs: RowKnobs, recent: np.ndarray, uniforms: np.ndarray
+) -> np.ndarray:
     """(N, V) logits → (N,) token ids, one draw per row. Id 0 (<unk>) is never chosen."""
-    logits = logits.float().clone()
-    logits[:, 0] = float("-inf")
+    logits = np.array(logits, dtype=np.float32)
+    logits[:, 0] = -np.inf
     penalise_repeats(logits, recent, knobs.penalty)
-    greedy_choice = logits.argmax(dim=1)
+    greedy_choice = logits.argmax(axis=1)
     if bool(knobs.greedy.all()):
         return greedy_choice
-    scaled = logits / knobs.temperature[:, None]
+    logits /= knobs.temperature[:, None]
     if bool((knobs.top_k > 0).any()):
-        scaled = filter_top_k(scaled, knobs.top_k)
-    probs = torch.softmax(scaled, dim=1)
+        filter_top_k(logits, knobs.top_k)
+    logits -= logits.max(axis=1, keepdims=True)
+    weights = np.exp(logits, out=logits)
     if bool((knobs.top_p < 1.0).any()):
-        probs = filter_top_p(probs, knobs.top_p)
-    cdf = probs.cumsum(dim=1)
-    target = (uniforms * cdf[:, -1])[:, None]
-    sampled = torch.searchsorted(cdf, target, right=True).squeeze(1)
-    sampled = _last_nonzero_if_overflow(sampled, probs)
-    return torch.where(knobs.greedy, greedy_choice, sampled)
+        filter_top_p(weights, knobs.top_p)
+    cdf = np.cumsum(weights, axis=1)
+    target = uniforms * cdf[:, -1]
+    sampled = (cdf <= target[:, None]).sum(axis=1)
+    sampled = _last_kept_if_overflow(sampled, weights)
+    return np.where(knobs.greedy, greedy_choice, sampled)
 
 
-def _last_nonzero_if_overflow(sampled: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
+def _last_kept_if_overflow(sampled: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Rounding can push a draw past the last kept token; pull it back onto one."""
-    vocab = probs.size(1)
+    vocab = weights.shape[1]
     overflow = sampled >= vocab
     if not bool(overflow.any()):
         return sampled
-    positions = torch.arange(vocab).expand_as(probs)
-    last_kept = torch.where(probs > 0, positions, -1).max(dim=1).values
-    return torch.where(overflow, last_kept, sampled)
+    last_kept = vocab - 1 - np.argmax(weights[:, ::-1] > 0, axis=1)
+    return np.where(overflow, last_kept, sampled)

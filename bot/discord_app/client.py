@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_app.formatting import NO_PINGS
+from bot.looplag import LoopLagMonitor
 from bot.services.container import Services
 from bot.services.errors import UserFacingError
 from bot.settings import Settings
@@ -86,6 +87,7 @@ class LyricBot(commands.Bot):
         self.services = services
         self.in_flight: set[asyncio.Task[object]] = set()
         self.draining = False
+        self.loop_lag = LoopLagMonitor()
 
     async def drain(self, grace: float) -> None:
         """Stop taking commands and give running ones up to `grace` seconds to answer."""
@@ -95,9 +97,14 @@ class LyricBot(commands.Bot):
             await asyncio.wait(set(self.in_flight), timeout=grace)
 
     async def setup_hook(self) -> None:
+        self.loop_lag.start()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
+
+    async def close(self) -> None:
+        await self.loop_lag.stop()
+        await super().close()
 
     async def sync_commands(self) -> None:
         """Once per process (setup_hook), never on every READY: syncs are rate-limited."""
@@ -125,6 +132,8 @@ class LyricBot(commands.Bot):
             "queue_depth": engine.queue.depth,
             "training": self.services.training.job is not None,
             "draining": self.draining,
+            "generating_rows": engine.active_rows,
+            "loop_lag_ms": self.loop_lag.summary(),
         }
 
     async def on_app_command_completion(

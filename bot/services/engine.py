@@ -1,8 +1,10 @@
-"""The one owner of generation: loaded models, the worker threads, the queue, the warm-up.
+"""The one owner of generation: loaded models, the queue, the warm-up.
 
-Generation runs on a bounded thread pool, never on the event loop. Models load lazily (also
-off the loop) and stay loaded. When the default model does not exist yet, the starter model is
-trained in a separate, niced process, so the bot stays responsive and answers "warming up".
+Generation never runs on the event loop: each model's requests are stepped together in one
+batch on its own thread (lyriccore/batcher.py), at most `workers` requests at a time. Models
+load lazily (also off the loop) and stay loaded. When the default model does not exist yet,
+the starter model is trained in a separate, niced process, so the bot stays responsive and
+answers "warming up".
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class EngineService:
         self.settings = settings
         self.registry = registry
         self.queue = GenerationQueue(settings.workers, settings.queue_size)
-        self._executor = ThreadPoolExecutor(settings.workers, thread_name_prefix="generate")
+        self._loader = ThreadPoolExecutor(1, thread_name_prefix="load-model")
         self._generators: dict[str, Generator] = {}
         self._load_lock = asyncio.Lock()
         self._warmup: asyncio.Task[None] | None = None
@@ -69,6 +71,11 @@ class EngineService:
         else:
             log.error("default model %r not found in %s", self.default_model, self.registry.root)
 
+    @property
+    def active_rows(self) -> int:
+        """Streams being written right now, every model's batch together."""
+        return sum(g.active_rows for g in self._generators.values())
+
     def loaded_generator(self, name: str) -> Generator | None:
         return self._generators.get(name)
 
@@ -90,7 +97,7 @@ class EngineService:
         async with self._load_lock:
             if name not in self._generators:
                 loop = asyncio.get_running_loop()
-                loaded = await loop.run_in_executor(self._executor, load_model, path)
+                loaded = await loop.run_in_executor(self._loader, load_model, path)
                 self._generators[name] = Generator(loaded, threads=self.settings.torch_threads)
                 log.info("loaded model %s (%s)", name, loaded.version)
         return self._generators[name]
@@ -116,18 +123,14 @@ class EngineService:
         self, generator: Generator, seed: str, params: SamplingParams
     ) -> GenerationResult:
         cancel = threading.Event()
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(
-            self._executor, lambda: generator.generate(seed, params, cancel=cancel)
-        )
+        future = asyncio.wrap_future(generator.submit(seed, params, cancel=cancel))
         try:
             return await asyncio.wait_for(
                 asyncio.shield(future), timeout=self.settings.generation_timeout
             )
         except (TimeoutError, asyncio.CancelledError) as exc:
-            cancel.set()  # the worker thread stops within one step
-            with_cancel = asyncio.gather(future, return_exceptions=True)
-            await asyncio.shield(with_cancel)
+            cancel.set()  # the batch drops the request within one step
+            await asyncio.shield(asyncio.gather(future, return_exceptions=True))
             if isinstance(exc, TimeoutError):
                 raise GenerationTimedOut(self.settings.generation_timeout) from None
             raise
@@ -164,4 +167,6 @@ class EngineService:
         if self._warmup is not None:
             self._warmup.cancel()
             await asyncio.gather(self._warmup, return_exceptions=True)
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        for generator in self._generators.values():
+            await asyncio.to_thread(generator.close)
+        self._loader.shutdown(wait=True, cancel_futures=True)

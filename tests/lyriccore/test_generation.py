@@ -1,6 +1,7 @@
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -16,51 +17,67 @@ def generator(char_model: Path) -> Generator:
 
 
 def _knobs(n: int, **given: float) -> RowKnobs:
-    return RowKnobs(
-        temperature=torch.full((n,), given.get("temperature", 1.0)),
-        top_k=torch.full((n,), int(given.get("top_k", 0)), dtype=torch.long),
-        top_p=torch.full((n,), given.get("top_p", 1.0)),
-        penalty=torch.full((n,), given.get("penalty", 1.0)),
-        greedy=torch.full((n,), bool(given.get("greedy", False))),
-    )
+    return RowKnobs.of(SamplingParams(**{"temperature": 1.0, **given}), n)  # type: ignore[arg-type]
 
 
-def _real_logits(generator: Generator, n: int) -> torch.Tensor:
+def _uniforms(n: int) -> np.ndarray:
+    return np.random.default_rng(0).random(n)
+
+
+NO_RECENT = np.empty((0, 0), np.int64)
+
+
+def _real_logits(generator: Generator, n: int) -> np.ndarray:
     tok = generator.model.tokenizer
     with torch.inference_mode():
         logits, _ = generator.model.model(torch.tensor([tok.encode("the night is ")]))
-    return logits[:, -1].expand(n, -1).clone()
+    return np.repeat(logits[:, -1].numpy(), n, axis=0)
 
 
 def test_top_k_never_leaves_the_k_most_likely(generator: Generator) -> None:
     logits = _real_logits(generator, 4000)
-    logits[:, 0] = float("-inf")
-    allowed = set(logits[0].topk(3).indices.tolist())
+    logits[:, 0] = -np.inf
+    allowed = set(np.argsort(-logits[0])[:3].tolist())
     chosen = choose_tokens(
-        logits, _knobs(4000, top_k=3, temperature=2.0), torch.empty(0), torch.rand(4000)
+        logits, _knobs(4000, top_k=3, temperature=2.0), NO_RECENT, _uniforms(4000)
     )
     assert set(chosen.tolist()) == allowed
 
 
 def test_top_p_keeps_only_the_nucleus(generator: Generator) -> None:
-    logits = _real_logits(generator, 4000)
+    logits = torch.from_numpy(_real_logits(generator, 4000))
     logits[:, 0] = float("-inf")
     probs = torch.softmax(logits[0], 0)
     ordered = probs.argsort(descending=True)
     mass_before = probs[ordered].cumsum(0) - probs[ordered]
     nucleus = set(ordered[mass_before < 0.5].tolist())
     knobs = _knobs(4000, top_p=0.5)
-    chosen = set(choose_tokens(logits, knobs, torch.empty(0), torch.rand(4000)).tolist())
+    chosen = set(choose_tokens(logits.numpy(), knobs, NO_RECENT, _uniforms(4000)).tolist())
     assert chosen <= nucleus and len(chosen) == len(nucleus)
 
 
 def test_repetition_penalty_lowers_recent_tokens(generator: Generator) -> None:
     logits = _real_logits(generator, 2000)
     favourite = int(logits[0, 1:].argmax()) + 1
-    recent = torch.full((2000, 1), favourite)
-    plain = choose_tokens(logits, _knobs(2000), recent, torch.rand(2000))
-    penalised = choose_tokens(logits, _knobs(2000, penalty=3.0), recent, torch.rand(2000))
+    recent = np.full((2000, 1), favourite)
+    plain = choose_tokens(logits, _knobs(2000), recent, _uniforms(2000))
+    penalised = choose_tokens(logits, _knobs(2000, repetition_penalty=3.0), recent, _uniforms(2000))
     assert (penalised == favourite).sum() < (plain == favourite).sum()
+
+
+def test_rows_of_one_batch_keep_their_own_settings(generator: Generator) -> None:
+    """Requests stepped together: a greedy row, a top-k row and a free row side by side."""
+    logits = _real_logits(generator, 3)
+    knobs = RowKnobs.join(
+        [_knobs(1, greedy=True), _knobs(1, top_k=1, temperature=3.0), _knobs(1, temperature=3.0)]
+    )
+    best = int(logits[0, 1:].argmax()) + 1
+    draws = [
+        choose_tokens(logits, knobs, NO_RECENT, np.array([u, u, u]))
+        for u in np.linspace(0, 0.999, 50)
+    ]
+    assert {int(d[0]) for d in draws} == {best} == {int(d[1]) for d in draws}
+    assert len({int(d[2]) for d in draws}) > 5
 
 
 def test_temperature_anneals_from_start_to_end() -> None:

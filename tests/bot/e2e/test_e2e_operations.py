@@ -25,7 +25,7 @@ def fetch(url: str) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
-async def test_health_reports_gateway_model_and_queue(discord: FakeDiscord, start_bot) -> None:
+async def test_health_reports_gateway_model_queue_and_loop_lag(discord: FakeDiscord, start_bot) -> None:
     port = free_port()
     async with start_bot(LYRICBOT_HEALTH_PORT=str(port)):
         await discord.wait_until_connected(30)
@@ -37,6 +37,9 @@ async def test_health_reports_gateway_model_and_queue(discord: FakeDiscord, star
             await asyncio.sleep(0.1)
         assert status == 200 and body["healthy"] and body["model_loaded"]
         assert body["queue_depth"] == 0 and body["serving_model"] == "starter"
+        assert body["generating_rows"] == 0
+        lag = body["loop_lag_ms"]  # the loop's lateness, sampled every 50 ms since start-up
+        assert lag["samples"] > 0 and 0 <= lag["p50"] <= lag["p99"] <= lag["max"]
 
 
 async def test_sigterm_finishes_running_answers_and_exits_cleanly(

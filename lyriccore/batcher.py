@@ -1,0 +1,202 @@
+"""Continuous batching: every running request of one model is stepped together.
+
+One thread owns the batch. Requests join between two steps (their seed is read by the torch
+model in one pass, then their rows are appended) and leave as soon as they are done, so a short
+answer never waits for a long one and a new request never waits for a batch to end. Each
+request keeps its own settings (per-row knobs) and its own random generator, drawing exactly
+the numbers it would draw alone: batched or not, a seed gives the same text (up to float
+rounding in the matrix products, see tests/lyriccore/test_batching.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from lyriccore.checkpoint import LoadedModel
+from lyriccore.cpu_lstm import CpuLSTM, CpuState
+from lyriccore.errors import GenerationCancelled
+from lyriccore.sampling import RowKnobs, SamplingParams, choose_tokens, temperature_at
+from lyriccore.seeds import PreparedSeed, start_ids
+from lyriccore.streams import Output, Stream, finish_text
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class Job:
+    """One request's rows: `params.samples` streams sharing a seed, settings and generator."""
+
+    seed: PreparedSeed
+    params: SamplingParams
+    cancel: threading.Event | None
+    future: Future[list[Output]] = field(default_factory=Future)
+
+    def __post_init__(self) -> None:
+        self.rng = np.random.default_rng(self.params.rng_seed)
+        self.streams: list[Stream] = []
+        self.knobs = RowKnobs.of(self.params, self.params.samples)
+
+    @property
+    def rows(self) -> int:
+        return self.params.samples
+
+    @property
+    def done(self) -> bool:
+        return all(s.done for s in self.streams)
+
+    def anneal(self) -> None:
+        if self.params.anneal_to is not None:
+            self.knobs.temperature = np.array(
+                [temperature_at(self.params, s.progress) for s in self.streams], np.float32
+            )
+
+    def recent(self, width: int) -> list[list[int]]:
+        """Each stream's last tokens inside its penalty window, -1 padded to `width`."""
+        if self.params.repetition_penalty == 1.0:
+            return [[-1] * width for _ in self.streams]
+        window = self.params.repetition_window
+        return [
+            [-1] * (width - len(r)) + r for r in (s.ids[-window:][-width:] for s in self.streams)
+        ]
+
+
+class BatchRunner:
+    """Generates for one loaded model on one thread; `submit` from any thread."""
+
+    def __init__(self, loaded: LoadedModel) -> None:
+        self.loaded = loaded
+        self._cpu = CpuLSTM(loaded.model)
+        self._wake = threading.Condition()
+        self._pending: deque[Job] = deque()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self._jobs: list[Job] = []
+        self._state = self._cpu.initial_state(0)
+        self._logits = np.zeros((0, self._cpu.vocab), np.float32)
+
+    @property
+    def active_rows(self) -> int:
+        return self._state.rows
+
+    def submit(
+        self, seed: PreparedSeed, params: SamplingParams, cancel: threading.Event | None
+    ) -> Future[list[Output]]:
+        job = Job(seed, params, cancel)
+        with self._wake:
+            if self._closed:
+                raise RuntimeError("this model is no longer served")
+            self._pending.append(job)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="generate-batch", daemon=True
+                )
+                self._thread.start()
+            self._wake.notify()
+        return job.future
+
+    def close(self, *, wait: bool = False) -> None:
+        """Take no new requests; the thread ends once the running and waiting ones are done."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+            thread = self._thread
+        if wait and thread is not None:
+            thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._pending and not self._jobs and not self._closed:
+                    self._wake.wait()
+                if self._closed and not self._pending and not self._jobs:
+                    return
+                arrivals = list(self._pending)
+                self._pending.clear()
+            try:
+                for job in arrivals:
+                    self._admit(job)
+                if self._jobs:
+                    self._step()
+            except Exception as exc:  # a bug must fail the requests, not hang them
+                log.exception("batched generation failed")
+                for job in [*arrivals, *self._jobs]:
+                    if not job.future.done():
+                        job.future.set_exception(exc)
+                self._jobs, self._state = [], self._cpu.initial_state(0)
+                self._logits = self._logits[:0]
+
+    def _admit(self, job: Job) -> None:
+        """Read the seed in one pass of the torch model, then add the request's rows."""
+        if not job.future.set_running_or_notify_cancel():
+            return
+        tokenizer, n = self.loaded.tokenizer, job.rows
+        ids = torch.tensor([start_ids(tokenizer, job.seed.ids)])
+        with torch.inference_mode():
+            logits, state = self.loaded.model(ids)
+        cpu_state = self._cpu.from_torch_state(state)
+        cpu_state = CpuState(np.repeat(cpu_state.h, n, axis=1), np.repeat(cpu_state.c, n, axis=2))
+        first = np.repeat(logits[0, -1:].float().numpy(), n, axis=0)
+        job.streams = [Stream(tokenizer, job.seed.text, job.params) for _ in range(n)]
+        job.anneal()
+        self._jobs.append(job)
+        self._state = CpuState.join([self._state, cpu_state])
+        self._logits = np.concatenate([self._logits, first])
+
+    def _step(self) -> None:
+        """Choose one token for every row, retire finished requests, feed the rest."""
+        keep = [not self._cancelled(job) for job in self._jobs]
+        if not all(keep):
+            self._keep(keep)
+            if not self._jobs:
+                return
+        for job in self._jobs:
+            job.anneal()
+        knobs = RowKnobs.join([job.knobs for job in self._jobs])
+        uniforms = np.concatenate([job.rng.random(job.rows) for job in self._jobs])
+        chosen = choose_tokens(self._logits, knobs, self._recent(), uniforms)
+        row = 0
+        for job in self._jobs:
+            for stream, token in zip(
+                job.streams, chosen[row : row + job.rows].tolist(), strict=True
+            ):
+                stream.push(token)
+            row += job.rows
+        finished = [job for job in self._jobs if job.done]
+        rows_kept = self._keep([not job.done for job in self._jobs])
+        for job in finished:
+            job.future.set_result([finish_text(s) for s in job.streams])
+        if self._jobs:
+            self._logits = self._cpu.step(chosen[rows_kept], self._state)
+
+    def _cancelled(self, job: Job) -> bool:
+        if job.cancel is None or not job.cancel.is_set():
+            return False
+        job.future.set_exception(GenerationCancelled("generation was cancelled"))
+        return True
+
+    def _keep(self, keep: list[bool]) -> np.ndarray:
+        """Drop the rows of requests not kept; returns the kept rows' mask."""
+        rows = np.repeat(np.array(keep, bool), [job.rows for job in self._jobs])
+        if not rows.all():
+            self._jobs = [job for job, kept in zip(self._jobs, keep, strict=True) if kept]
+            self._state = self._state.select(rows)
+            self._logits = self._logits[rows]
+        return rows
+
+    def _recent(self) -> np.ndarray:
+        """(rows, W) of recent tokens for the repetition penalty; empty when no one uses it."""
+        penalised = [j for j in self._jobs if j.params.repetition_penalty != 1.0]
+        if not penalised:
+            return np.empty((self.active_rows, 0), np.int64)
+        width = max(
+            min(len(s.ids), j.params.repetition_window) for j in penalised for s in j.streams
+        )
+        rows = [r for job in self._jobs for r in job.recent(width)]
+        return np.array(rows, np.int64).reshape(self.active_rows, width)

@@ -1,0 +1,130 @@
+"""The model's generation step in numpy, for serving on the CPU.
+
+A generation step feeds one token per row, and at that size the cost is calls, not arithmetic:
+torch spends microseconds dispatching each of the ~30 operations of a step, numpy a fraction of
+one. The weights are rearranged once, at load, so a step needs few calls:
+
+- layer 0's input side is folded into a table, one row per token (embedding @ W_ih + both
+  biases), so the embedding lookup and a matrix product become a row read;
+- gate rows are reordered to i, f, o, g and the sigmoid gates scaled by ½, so one tanh over
+  all four gates serves both nonlinearities: sigmoid(x) = ½·tanh(x/2) + ½;
+- each upper layer's W_ih and W_hh are joined, so one product over [h_below; h] does both.
+
+State is kept column-major, (features, rows): `W @ X` is the fastest product numpy's BLAS
+offers here from one row up (bench/README.md), and a layer's input [h_below; h] is then one
+contiguous block. The arithmetic is fp32 like the torch model; the two differ by rounding only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from lyriccore.model import LyricsLSTM
+
+
+@dataclass
+class CpuState:
+    """`h` is (layers·hidden, rows), layer l in rows [l·H, (l+1)·H); `c` is (layers, H, rows)."""
+
+    h: np.ndarray
+    c: np.ndarray
+
+    @property
+    def rows(self) -> int:
+        return int(self.h.shape[1])
+
+    def select(self, keep: np.ndarray) -> CpuState:
+        return CpuState(
+            np.ascontiguousarray(self.h[:, keep]), np.ascontiguousarray(self.c[..., keep])
+        )
+
+    @staticmethod
+    def join(states: list[CpuState]) -> CpuState:
+        return CpuState(
+            np.concatenate([s.h for s in states], axis=1),
+            np.concatenate([s.c for s in states], axis=2),
+        )
+
+
+class CpuLSTM:
+    """A read-only numpy copy of a `LyricsLSTM`, safe to share between threads."""
+
+    def __init__(self, model: LyricsLSTM) -> None:
+        config = model.config
+        self.layers, self.hidden, self.vocab = (
+            config.num_layers,
+            config.hidden_size,
+            config.vocab_size,
+        )
+        weights = {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()}
+        order, scale = _gate_layout(self.hidden)
+
+        def rows(name: str) -> np.ndarray:
+            return weights[f"lstm.{name}"][order] * scale[:, None]
+
+        def bias(layer: int) -> np.ndarray:
+            both = weights[f"lstm.bias_ih_l{layer}"] + weights[f"lstm.bias_hh_l{layer}"]
+            return both[order] * scale
+
+        self.table = _f32(weights["embed.weight"] @ rows("weight_ih_l0").T + bias(0))  # (V, 4H)
+        self.w = [_f32(rows("weight_hh_l0"))]
+        self.w += [
+            _f32(np.concatenate([rows(f"weight_ih_l{n}"), rows(f"weight_hh_l{n}")], axis=1))
+            for n in range(1, self.layers)
+        ]
+        self.b = [_f32(bias(n)[:, None]) for n in range(self.layers)]
+        self.head_w = _f32(weights["head.weight"])
+        self.head_b = _f32(weights["head.bias"][:, None])
+
+    def initial_state(self, rows: int) -> CpuState:
+        return CpuState(
+            np.zeros((self.layers * self.hidden, rows), np.float32),
+            np.zeros((self.layers, self.hidden, rows), np.float32),
+        )
+
+    def from_torch_state(self, state: tuple[torch.Tensor, torch.Tensor]) -> CpuState:
+        """Take over a state from the torch model (L, N, H), e.g. after it read a seed."""
+        h, c = (t.detach().float().cpu().numpy() for t in state)
+        return CpuState(
+            np.ascontiguousarray(h.transpose(0, 2, 1).reshape(self.layers * self.hidden, -1)),
+            np.ascontiguousarray(c.transpose(0, 2, 1)),
+        )
+
+    def step(self, tokens: np.ndarray, state: CpuState) -> np.ndarray:
+        """Feed one token per row, updating `state` in place; returns (rows, V) logits."""
+        hidden, h = self.hidden, state.h
+        gates = self.w[0] @ h[:hidden]
+        gates += self.table[tokens].T
+        self._cell(gates, state.c[0], h[:hidden])
+        for layer in range(1, self.layers):
+            gates = self.w[layer] @ h[(layer - 1) * hidden : (layer + 1) * hidden]
+            gates += self.b[layer]
+            self._cell(gates, state.c[layer], h[layer * hidden : (layer + 1) * hidden])
+        logits = self.head_w @ h[(self.layers - 1) * hidden :]
+        logits += self.head_b
+        return logits.T
+
+    def _cell(self, gates: np.ndarray, c: np.ndarray, h_out: np.ndarray) -> None:
+        hidden = self.hidden
+        np.tanh(gates, out=gates)
+        sigmoid = gates[: 3 * hidden]
+        sigmoid += 1.0
+        sigmoid *= 0.5
+        c *= gates[hidden : 2 * hidden]
+        c += gates[:hidden] * gates[3 * hidden :]
+        np.tanh(c, out=h_out)
+        h_out *= gates[2 * hidden : 3 * hidden]
+
+
+def _gate_layout(hidden: int) -> tuple[np.ndarray, np.ndarray]:
+    """torch's gate rows are i, f, g, o; ours are i, f, o, g with the sigmoid rows halved."""
+    i, f, g, o = (np.arange(n * hidden, (n + 1) * hidden) for n in range(4))
+    scale = np.concatenate([np.full(3 * hidden, 0.5), np.ones(hidden)])
+    return np.concatenate([i, f, o, g]), scale
+
+
+def _f32(array: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(array, dtype=np.float32)

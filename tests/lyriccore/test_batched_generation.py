@@ -1,0 +1,138 @@
+"""Serving: the numpy step, and requests stepped together in one batch."""
+
+import copy
+import dataclasses
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from lyriccore.checkpoint import LoadedModel, load_model
+from lyriccore.cpu_lstm import CpuLSTM
+from lyriccore.errors import GenerationCancelled
+from lyriccore.generator import Generator
+from lyriccore.model import LyricsLSTM, ModelConfig
+from lyriccore.sampling import RowKnobs, SamplingParams, choose_tokens, temperature_at
+from lyriccore.seeds import prepare_seed, start_ids
+from lyriccore.streams import Stream
+
+MIXED = [
+    SamplingParams(rng_seed=1, lines=2),
+    SamplingParams(rng_seed=2, lines=5, temperature=1.3, top_k=5),
+    SamplingParams(rng_seed=3, lines=3, top_p=0.8, repetition_penalty=1.4),
+    SamplingParams(rng_seed=4, lines=4, samples=3, anneal_to=0.3),
+    SamplingParams(rng_seed=5, lines=1, greedy=True),
+    SamplingParams(rng_seed=6, lines=None, max_tokens=40, repetition_penalty=2.0, top_k=8),
+]
+
+
+@pytest.fixture(scope="module")
+def loaded(char_model: Path) -> LoadedModel:
+    return load_model(char_model)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        ModelConfig(vocab_size=90),
+        ModelConfig(vocab_size=300, embed_dim=8, hidden_size=24, num_layers=3),
+    ],
+)
+def test_the_numpy_step_computes_the_torch_lstm(config: ModelConfig) -> None:
+    torch.manual_seed(0)
+    model = LyricsLSTM(config).eval()
+    tokens = torch.randint(0, config.vocab_size, (5, 40))
+    with torch.inference_mode():
+        full, _ = model(tokens)
+        _, state = model(tokens[:, :20])
+    cpu = CpuLSTM(model)
+    from_zero, resumed = cpu.initial_state(5), cpu.from_torch_state(state)
+    stepped = np.stack([cpu.step(tokens[:, t].numpy(), from_zero) for t in range(40)], axis=1)
+    np.testing.assert_allclose(stepped, full.numpy(), atol=1e-5)
+    after_seed = np.stack([cpu.step(tokens[:, t].numpy(), resumed) for t in range(20, 40)], axis=1)
+    np.testing.assert_allclose(after_seed, full[:, 20:].numpy(), atol=1e-5)
+
+
+def _plain(loaded: LoadedModel, seed: str, params: SamplingParams) -> list[str]:
+    """The reference: torch's own LSTM step, one request alone, the same draws."""
+    model, tokenizer = loaded.model, loaded.tokenizer
+    prepared, n = prepare_seed(tokenizer, seed), params.samples
+    rng = np.random.default_rng(params.rng_seed)
+    streams = [Stream(tokenizer, prepared.text, params) for _ in range(n)]
+    knobs = RowKnobs.of(params, n)
+    with torch.inference_mode():
+        logits, state = model(torch.tensor([start_ids(tokenizer, prepared.ids)]))
+        logits = logits[:, -1].expand(n, -1)
+        state = (state[0].repeat(1, n, 1), state[1].repeat(1, n, 1))
+        chosen: np.ndarray | None = None
+        while not all(s.done for s in streams):
+            if chosen is not None:
+                logits, state = model.step(torch.from_numpy(chosen), state)
+            knobs.temperature = np.array(
+                [temperature_at(params, s.progress) for s in streams], np.float32
+            )
+            chosen = choose_tokens(logits.numpy(), knobs, _recent(streams, params), rng.random(n))
+            for stream, token in zip(streams, chosen.tolist(), strict=True):
+                stream.push(token)
+    return [prepared.text + s.text.rstrip() for s in streams]
+
+
+def _recent(streams: list[Stream], params: SamplingParams) -> np.ndarray:
+    if params.repetition_penalty == 1.0:
+        return np.empty((len(streams), 0), np.int64)
+    rows = [s.ids[-params.repetition_window :] for s in streams]
+    width = max(len(r) for r in rows)
+    return np.array([[-1] * (width - len(r)) + r for r in rows], np.int64).reshape(len(rows), width)
+
+
+def test_served_text_is_the_plain_paths_text_for_the_same_seed(loaded: LoadedModel) -> None:
+    generator = Generator(loaded)
+    for params in MIXED:
+        assert generator.generate("the night", params).texts == _plain(loaded, "the night", params)
+
+
+def test_requests_batched_together_write_what_they_would_alone(loaded: LoadedModel) -> None:
+    generator = Generator(loaded)
+    seeds = ["rain", "we drift", "", "o my heart", "the road is long", "x"]
+    alone = [generator.generate(seed, p).texts for seed, p in zip(seeds, MIXED, strict=True)]
+    together = [generator.submit(seed, p) for seed, p in zip(seeds, MIXED, strict=True)]
+    assert [f.result().texts for f in together] == alone
+
+
+def test_a_short_request_is_answered_while_a_long_one_runs(loaded: LoadedModel) -> None:
+    generator = Generator(loaded)
+    long = generator.submit("la", SamplingParams(lines=None, max_tokens=20_000, rng_seed=1))
+    short = generator.submit("la", SamplingParams(lines=1, rng_seed=2)).result(timeout=60)
+    assert not long.done() and generator.active_rows == 1
+    assert short.texts[0].startswith("la")
+    assert long.result(timeout=120).tokens_generated == 20_000
+
+
+def test_cancelling_one_request_leaves_the_others_running(loaded: LoadedModel) -> None:
+    generator = Generator(loaded)
+    cancel = threading.Event()
+    doomed = generator.submit("la", SamplingParams(lines=None, max_tokens=50_000), cancel=cancel)
+    params = SamplingParams(lines=None, max_tokens=3_000, rng_seed=9)
+    other = generator.submit("la", params)
+    cancel.set()
+    with pytest.raises(GenerationCancelled):
+        doomed.result(timeout=60)
+    assert other.result(timeout=60).texts == generator.generate("la", params).texts
+
+
+def test_a_swap_lets_running_requests_finish_on_their_model(loaded: LoadedModel) -> None:
+    quieter = copy.deepcopy(loaded.model)
+    with torch.no_grad():
+        quieter.head.weight.mul_(0.5)
+    other = dataclasses.replace(loaded, model=quieter, version="other")
+    params = SamplingParams(lines=None, max_tokens=20_000, rng_seed=1)
+    expected = Generator(loaded).generate("la", params).texts
+    generator = Generator(loaded)
+    running = generator.submit("la", params)
+    assert generator.swap(other) is loaded
+    after = generator.generate("la", params)
+    assert after.model_version == "other" and after.texts != expected
+    assert running.result(timeout=120).texts == expected
+    generator.close()
