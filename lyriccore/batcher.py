@@ -80,6 +80,7 @@ class BatchRunner:
         self._jobs: list[Job] = []
         self._state = self._cpu.initial_state(0)
         self._logits = np.zeros((0, self._cpu.vocab), np.float32)
+        self._knobs: RowKnobs | None = None  # every row's settings, rebuilt when rows change
 
     @property
     def active_rows(self) -> int:
@@ -130,7 +131,7 @@ class BatchRunner:
                     if not job.future.done():
                         job.future.set_exception(exc)
                 self._jobs, self._state = [], self._cpu.initial_state(0)
-                self._logits = self._logits[:0]
+                self._logits, self._knobs = self._logits[:0], None
 
     def _admit(self, job: Job) -> None:
         """Read the seed in one pass of the torch model, then add the request's rows."""
@@ -148,6 +149,7 @@ class BatchRunner:
         self._jobs.append(job)
         self._state = CpuState.join([self._state, cpu_state])
         self._logits = np.concatenate([self._logits, first])
+        self._knobs = None
 
     def _step(self) -> None:
         """Choose one token for every row, retire finished requests, feed the rest."""
@@ -156,11 +158,13 @@ class BatchRunner:
             self._keep(keep)
             if not self._jobs:
                 return
-        for job in self._jobs:
+        annealing = [job for job in self._jobs if job.params.anneal_to is not None]
+        for job in annealing:
             job.anneal()
-        knobs = RowKnobs.join([job.knobs for job in self._jobs])
+        if self._knobs is None or annealing:
+            self._knobs = RowKnobs.join([job.knobs for job in self._jobs])
         uniforms = np.concatenate([job.rng.random(job.rows) for job in self._jobs])
-        chosen = choose_tokens(self._logits, knobs, self._recent(), uniforms)
+        chosen = choose_tokens(self._logits, self._knobs, self._recent(), uniforms)
         row = 0
         for job in self._jobs:
             for stream, token in zip(
@@ -188,6 +192,7 @@ class BatchRunner:
             self._jobs = [job for job, kept in zip(self._jobs, keep, strict=True) if kept]
             self._state = self._state.select(rows)
             self._logits = self._logits[rows]
+            self._knobs = None
         return rows
 
     def _recent(self) -> np.ndarray:

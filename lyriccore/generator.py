@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import torch
+from threadpoolctl import threadpool_limits
 
 from lyriccore.batcher import BatchRunner
 from lyriccore.beam import beam_search
@@ -52,8 +53,9 @@ class Generator:
     """
 
     def __init__(self, model: LoadedModel, *, threads: int | None = None) -> None:
-        if threads:
+        if threads:  # torch reads seeds; numpy's BLAS does the batch's matrix products
             torch.set_num_threads(threads)
+            threadpool_limits(threads, user_api="blas")
         self._model = model
         self._runner = BatchRunner(model)
         self._swap_lock = threading.Lock()
