@@ -50,14 +50,9 @@ class LyricsLSTM(nn.Module):
         super().__init__()
         self.config = config
         self.embed = nn.Embedding(config.vocab_size, config.embed_dim)
-        self.lstm = nn.LSTM(
-            config.embed_dim,
-            config.hidden_size,
-            num_layers=config.num_layers,
-            dropout=config.dropout if config.num_layers > 1 else 0.0,
-            batch_first=True,
-        )
-        self.drop = nn.Dropout(config.dropout)
+        # Holds the weights under the names every checkpoint uses; forward() runs the layers
+        # itself so that it can drop out between them.
+        self.lstm = nn.LSTM(config.embed_dim, config.hidden_size, num_layers=config.num_layers)
         self.head = nn.Linear(config.hidden_size, config.vocab_size)
         if config.tie_weights:
             self.head.weight = self.embed.weight
@@ -65,10 +60,39 @@ class LyricsLSTM(nn.Module):
     def forward(
         self, tokens: torch.Tensor, state: State | None = None
     ) -> tuple[torch.Tensor, State]:
-        x = self.embed(tokens)  # (B, T, E)
-        out, state = self.lstm(x, state)  # (B, T, H)
-        logits = self.head(self.drop(out))  # (B, T, V)
-        return logits, state
+        """(B, T) tokens → (B, T, V) logits, time-major inside.
+
+        oneDNN's LSTM works time-major, so batch-first tensors would be transposed into and out
+        of every layer, forward and backward. Dropout is variational (one mask per lane and
+        window, shared by every time step, as in AWD-LSTM), the usual choice for recurrent
+        language models; a fresh mask for every position cost ~15% of a bf16 training step.
+        """
+        x = self.embed(tokens.t())  # (T, B, E)
+        h0, c0 = state if state is not None else self.initial_state(tokens.size(0), x.device)
+        hs, cs = [], []
+        for layer in range(self.config.num_layers):
+            if layer:
+                x = self._dropout(x)
+            x, h, c = torch.lstm(
+                x, (h0[layer : layer + 1], c0[layer : layer + 1]), self._weights(layer),
+                True, 1, 0.0, self.training, False, False,
+            )  # fmt: skip
+            hs.append(h)
+            cs.append(c)
+        logits = self.head(self._dropout(x))  # (T, B, V)
+        return logits.transpose(0, 1), (torch.cat(hs), torch.cat(cs))
+
+    def _weights(self, layer: int) -> list[torch.Tensor]:
+        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        return [getattr(self.lstm, f"{name}_l{layer}") for name in names]
+
+    def _dropout(self, x: torch.Tensor) -> torch.Tensor:
+        """Zero the same units of a lane at every step of x (T, B, F)."""
+        p = self.config.dropout
+        if not self.training or p == 0.0:
+            return x
+        keep = x.new_empty(1, x.size(1), x.size(2)).bernoulli_(1 - p)  # (1, B, F)
+        return x * keep.div_(1 - p)
 
     def step(self, tokens: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """One token per row, for generation: (N,) → logits (N, V).
