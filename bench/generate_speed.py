@@ -53,12 +53,12 @@ def generation(ctx: Context, char_model: Path, word_model: Path, threads: int) -
     sizes = ctx.sizes
     line_length = chars_per_line(ctx.text)
     report: dict[str, Any] = {
-        "torch_threads": threads,
+        "generation_threads": threads,
         "seed": SEED,
         "temperature": SamplingParams().temperature,
         "corpus_chars_per_line": line_length,
     }
-    with torch_threads(threads):
+    with torch_threads(1):
         with Server(char_model, threads) as server:
             report["char_model"] = server.model_info
             for key, streams in (("char_1_stream", 1), ("char_16_streams", 16)):

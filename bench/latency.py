@@ -33,7 +33,7 @@ def _summary(millis: list[float]) -> dict[str, float]:
 def latency(ctx: Context, char_model: Path, threads: int) -> dict[str, Any]:
     requests = ctx.sizes.latency_requests
     first, full, lines, tokens = [], [], [], []
-    with torch_threads(threads), Server(char_model, threads) as server:
+    with torch_threads(1), Server(char_model, threads) as server:
         server.request(SEED, bot_params(0))  # warm-up
         log.info("latency, %d requests", requests)
         for i in range(1, requests + 1):
@@ -48,7 +48,7 @@ def latency(ctx: Context, char_model: Path, threads: int) -> dict[str, Any]:
         "seed": SEED,
         "lines": LINES,
         "requests": requests,
-        "torch_threads": threads,
+        "generation_threads": threads,
         "first_token_ms": _summary(first),
         "request_ms": _summary(full),
         "tokens_per_request": median(tokens),

@@ -1,10 +1,9 @@
-"""Generation the way the bot runs it: a loaded model behind `Generator`, `generate()` called on
-a worker thread of a pool (never the caller's thread), with the bot's torch thread count."""
+"""Generation the way the bot runs it: a loaded model behind `Generator` with the bot's number
+of batch threads, torch on one thread."""
 
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +17,21 @@ _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
 class Server:
-    """One model served by one worker thread; use as a context manager."""
+    """One model served as the bot serves it; use as a context manager."""
 
     def __init__(self, model_dir: Path, threads: int) -> None:
         loaded, self.load_seconds = timed(lambda: load_model(model_dir))
         self.generator = Generator(loaded, threads=threads)
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="bench-generate")
 
     def __enter__(self) -> Server:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._pool.shutdown(wait=True)
+        self.generator.close()
 
     def request(self, seed: str, params: SamplingParams) -> tuple[GenerationResult, float]:
-        """One generate() call on the worker; returns the result and the caller's wall time."""
-        return timed(lambda: self._pool.submit(self.generator.generate, seed, params).result())
+        """One request through the batch threads; returns the result and the caller's wall time."""
+        return timed(lambda: self.generator.generate(seed, params))
 
     @property
     def model_info(self) -> dict[str, Any]:

@@ -48,7 +48,7 @@ class Settings:
     cooldown_seconds: float = 20.0
     max_lines: int = 32
     rating_emojis: tuple[str, ...] = DEFAULT_EMOJIS
-    torch_threads: int = 1
+    generation_threads: int = 2
     starter_minutes: float = 4.0
     log_level: str = "INFO"
     log_file: Path | None = None
@@ -118,7 +118,7 @@ FIELDS: list[tuple[str, str, Callable[[str], Any]]] = [
     ("LYRICBOT_COOLDOWN_SECONDS", "cooldown_seconds", float),
     ("LYRICBOT_MAX_LINES", "max_lines", _positive(int)),
     ("LYRICBOT_RATING_EMOJIS", "rating_emojis", _emojis),
-    ("LYRICBOT_TORCH_THREADS", "torch_threads", _positive(int)),
+    ("LYRICBOT_GENERATION_THREADS", "generation_threads", _positive(int)),
     ("LYRICBOT_STARTER_MINUTES", "starter_minutes", _positive(float)),
     ("LYRICBOT_LOG_LEVEL", "log_level", _level),
     ("LYRICBOT_LOG_FILE", "log_file", Path),

@@ -70,9 +70,9 @@ class Job:
 class BatchRunner:
     """Generates for one loaded model on one thread; `submit` from any thread."""
 
-    def __init__(self, loaded: LoadedModel) -> None:
+    def __init__(self, loaded: LoadedModel, cpu: CpuLSTM) -> None:
         self.loaded = loaded
-        self._cpu = CpuLSTM(loaded.model)
+        self._cpu = cpu
         self._wake = threading.Condition()
         self._pending: deque[Job] = deque()
         self._closed = False
@@ -85,6 +85,11 @@ class BatchRunner:
     @property
     def active_rows(self) -> int:
         return self._state.rows
+
+    @property
+    def load(self) -> int:
+        """Rows running and waiting to join: where a new request is cheapest."""
+        return self.active_rows + sum(job.rows for job in self._pending)
 
     def submit(
         self, seed: PreparedSeed, params: SamplingParams, cancel: threading.Event | None

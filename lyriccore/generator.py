@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_limits
 from lyriccore.batcher import BatchRunner
 from lyriccore.beam import beam_search
 from lyriccore.checkpoint import LoadedModel, load_model
+from lyriccore.cpu_lstm import CpuLSTM
 from lyriccore.sampling import SamplingParams
 from lyriccore.seeds import PreparedSeed, prepare_seed
 from lyriccore.streams import Output
@@ -48,21 +49,27 @@ class GenerationResult:
 class Generator:
     """Serves generation from one model at a time; safe to call from many threads.
 
-    Sampled requests join the model's `BatchRunner`, so concurrent callers are stepped in one
-    batch; beam searches (a few, slow, rarely concurrent) run one at a time on their own thread.
+    Sampled requests join a `BatchRunner`, so concurrent callers are stepped in one batch.
+    With `threads` > 1 there are that many batches, each on its own thread with one BLAS
+    thread, and a request joins the one with fewest rows: independent threads keep going when
+    a neighbour takes a core, where one multi-threaded product waits for its slowest thread
+    (bench/README.md). Beam searches (few, slow, rarely concurrent) run one at a time apart.
     """
 
-    def __init__(self, model: LoadedModel, *, threads: int | None = None) -> None:
-        if threads:  # torch reads seeds; numpy's BLAS does the batch's matrix products
-            torch.set_num_threads(threads)
-            threadpool_limits(threads, user_api="blas")
+    def __init__(self, model: LoadedModel, *, threads: int = 1) -> None:
+        threadpool_limits(1, user_api="blas")
+        self._threads = max(1, threads)
         self._model = model
-        self._runner = BatchRunner(model)
+        self._runners = self._start(model)
         self._swap_lock = threading.Lock()
         self._beams = ThreadPoolExecutor(1, thread_name_prefix="beam")
 
+    def _start(self, model: LoadedModel) -> list[BatchRunner]:
+        cpu = CpuLSTM(model.model)
+        return [BatchRunner(model, cpu) for _ in range(self._threads)]
+
     @classmethod
-    def from_path(cls, path: Path, *, threads: int | None = None) -> Generator:
+    def from_path(cls, path: Path, *, threads: int = 1) -> Generator:
         return cls(load_model(path), threads=threads)
 
     @property
@@ -72,20 +79,23 @@ class Generator:
     @property
     def active_rows(self) -> int:
         """Streams being generated right now, all requests together."""
-        return self._runner.active_rows
+        return sum(r.active_rows for r in self._runners)
 
     def swap(self, model: LoadedModel) -> LoadedModel:
         """Serve `model` from now on; returns the previous one. Running requests are not
-        disturbed: they finish in the previous model's batch, which then ends."""
+        disturbed: they finish in the previous model's batches, which then end."""
+        runners = self._start(model)
         with self._swap_lock:
             previous, self._model = self._model, model
-            old, self._runner = self._runner, BatchRunner(model)
-        old.close()
+            old, self._runners = self._runners, runners
+        for runner in old:
+            runner.close()
         return previous
 
     def close(self) -> None:
         """Finish what is running, then stop the generation threads."""
-        self._runner.close(wait=True)
+        for runner in self._runners:
+            runner.close(wait=True)
         self._beams.shutdown(wait=True)
 
     def submit(
@@ -103,7 +113,8 @@ class Generator:
             params = params.with_seed(secrets.randbelow(2**31))
         started = time.perf_counter()
         with self._swap_lock:
-            loaded, runner = self._model, self._runner
+            loaded = self._model
+            runner = min(self._runners, key=lambda r: r.load)
         prepared = prepare_seed(loaded.tokenizer, seed)
         if params.beam > 1:
             outputs = self._beams.submit(_beam, loaded, prepared, params, cancel)

@@ -15,6 +15,8 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import torch
+
 from bot.services.errors import GenerationTimedOut, NoModel, WarmingUp
 from bot.services.processes import lower_priority
 from bot.services.queue import GenerationQueue, PositionCallback, Ticket
@@ -33,6 +35,9 @@ class EngineService:
     def __init__(self, settings: Settings, registry: ModelRegistry) -> None:
         self.settings = settings
         self.registry = registry
+        # torch here only reads seeds, one short sequence at a time, inside the batch threads:
+        # more intra-op threads would only wait on each other when a neighbour takes a core.
+        torch.set_num_threads(1)
         self.queue = GenerationQueue(settings.workers, settings.queue_size)
         self._loader = ThreadPoolExecutor(1, thread_name_prefix="load-model")
         self._generators: dict[str, Generator] = {}
@@ -98,7 +103,7 @@ class EngineService:
             if name not in self._generators:
                 loop = asyncio.get_running_loop()
                 loaded = await loop.run_in_executor(self._loader, load_model, path)
-                self._generators[name] = Generator(loaded, threads=self.settings.torch_threads)
+                self._generators[name] = Generator(loaded, threads=self.settings.generation_threads)
                 log.info("loaded model %s (%s)", name, loaded.version)
         return self._generators[name]
 

@@ -31,8 +31,18 @@ def test_quick_bench_prints_a_complete_json_report(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout)
-    assert set(report["benchmarks"]) >= {"char_training", "word_training", "generation", "latency"}
-    assert report["benchmarks"]["generation"]["char_1_stream"]["chars_per_s"] > 0
+    benchmarks = report["benchmarks"]
+    assert set(benchmarks) >= {"char_training", "word_training", "generation", "latency"}
+    assert benchmarks["generation"]["char_1_stream"]["chars_per_s"] > 0
+    assert benchmarks["serving_service"]["lyrics_2_users"]["p95_ms"] > 0
+    discord = benchmarks["serving_discord"]
+    assert discord["during_retrain"]["training_ran_throughout"]
+    assert discord["loop_lag_ms"]["samples"] > 0
+    curves = report["benchmarks"]["bf16_curves"]
+    assert len(curves["val_loss"]["fp32"]) == len(curves["val_loss"]["bf16"]) == 2
+    assert (tmp_path / "curves.png").stat().st_size > 0
+    quality = report["benchmarks"]["quality"]
+    assert quality["best_val_loss"] == min(point["val_loss"] for point in quality["curve"])
     assert json.loads((tmp_path / "b.json").read_text()) == report
 
 

@@ -25,7 +25,9 @@ def fetch(url: str) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
-async def test_health_reports_gateway_model_queue_and_loop_lag(discord: FakeDiscord, start_bot) -> None:
+async def test_health_reports_gateway_model_queue_and_loop_lag(
+    discord: FakeDiscord, start_bot
+) -> None:
     port = free_port()
     async with start_bot(LYRICBOT_HEALTH_PORT=str(port)):
         await discord.wait_until_connected(30)

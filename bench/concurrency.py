@@ -1,0 +1,208 @@
+"""Many users at once, measured where users feel it.
+
+1. `service`: the bot's own services in this process (settings, SQLite file, EngineService,
+   LyricsService), no Discord. `throughput`: N requests submitted together (`lines=None`, a
+   fixed number of tokens each), aggregate chars/s — they are stepped in one batch.
+   `lyrics_<N>_users`: N users each sending /lyrics (8 lines) back to back through
+   `LyricsService.admit` + `write`, the path a Discord command takes: latency percentiles.
+2. `discord`: the real bot process (`python -m bot run`, the real discord.py client) against the
+   fake Discord of tests/fakediscord on 127.0.0.1, N users each sending /lyrics back to back;
+   latency is from the interaction's creation to the settled answer, as a user sees it. Then
+   an admin starts /retrain and the same load runs again while the model trains (a niced
+   worker with one thread); `p95_ratio` compares the two. The event loop's lag comes from the
+   bot's health endpoint (sampled every 50 ms over the whole run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shutil
+import socket
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from bench.common import BenchError, Context, median, percentile
+from bot.services.container import open_services
+from bot.services.lyrics import LyricsRequest
+from bot.settings import Settings
+from lyriccore.sampling import SamplingParams
+
+log = logging.getLogger(__name__)
+LINES = 8
+THROUGHPUT_TOKENS = 1000
+RETRAIN_CPU_SECONDS = 3.0  # the worker has read the corpus and is in its training steps
+
+
+def _latencies(millis: list[float]) -> dict[str, float]:
+    return {
+        "requests": len(millis),
+        "p50_ms": median(millis),
+        "p95_ms": percentile(millis, 95),
+        "max_ms": max(millis),
+    }
+
+
+async def _users(
+    count: int, rounds: int, ask: Callable[[int, int], Awaitable[int]]
+) -> dict[str, float]:
+    """`count` users, each asking `rounds` times back to back; `ask` returns chars written."""
+    millis: list[float] = []
+    chars = 0
+
+    async def user(index: int) -> None:
+        nonlocal chars
+        for n in range(rounds):
+            started = time.perf_counter()
+            chars += await ask(index, n)
+            millis.append(1000 * (time.perf_counter() - started))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(user(i) for i in range(count)))
+    seconds = time.perf_counter() - started
+    return {"users": count, **_latencies(millis), "chars_per_s": chars / seconds}
+
+
+def _models_folder(work_dir: Path, char_model: Path) -> Path:
+    """The benchmark's char model as the bot's `starter`, in a fresh models folder."""
+    root = work_dir / "serving-models"
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(char_model, root / "starter")
+    return root
+
+
+async def service(ctx: Context, char_model: Path, threads: int) -> dict[str, Any]:
+    sizes = ctx.sizes
+    settings = Settings(
+        token="bench-token-not-real",
+        db_path=ctx.work_dir / "service-bench.db",
+        models_dir=_models_folder(ctx.work_dir, char_model),
+        cooldown_rate=0,
+        workers=max(sizes.concurrency),
+        generation_threads=threads,
+        queue_size=max(sizes.concurrency),
+    )
+    report: dict[str, Any] = {
+        "workers": settings.workers,
+        "generation_threads": threads,
+        "throughput": {},
+    }
+    async with open_services(settings) as services:
+        engine = services.engine
+        await engine.start()
+        for n in sizes.concurrency:
+            log.info("service layer: %d requests together", n)
+            params = [
+                SamplingParams(lines=None, max_tokens=THROUGHPUT_TOKENS, rng_seed=i)
+                for i in range(n)
+            ]
+            started = time.perf_counter()
+            results = await asyncio.gather(*(engine.generate("we drift", p) for p in params))
+            seconds = time.perf_counter() - started
+            chars = sum(len(c) for r in results for c in r.continuations)
+            report["throughput"][str(n)] = {
+                "requests": n,
+                "tokens_each": THROUGHPUT_TOKENS,
+                "seconds": seconds,
+                "chars_per_s": chars / seconds,
+            }
+
+        async def lyrics(user: int, n: int) -> int:
+            request = LyricsRequest(seed=f"song {user} verse {n}", lines=LINES, user_id=user)
+            answer = await services.lyrics.write(services.lyrics.admit(request))
+            return len(answer.result.continuations[0])
+
+        for users in sizes.latency_users:
+            log.info("service layer: /lyrics from %d users", users)
+            figures = await _users(users, sizes.latency_rounds, lyrics)
+            report[f"lyrics_{users}_users"] = figures
+    return report
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _health(port: int) -> dict[str, Any]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
+        return dict(json.loads(response.read()))
+
+
+def _training_cpu_seconds() -> float:
+    """CPU time of the running training worker, read from /proc as an operator would."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if b"bot.training.worker" not in (entry / "cmdline").read_bytes():
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+async def _training_started(within: float = 120.0) -> None:
+    for _ in range(int(within / 0.2)):
+        if _training_cpu_seconds() >= RETRAIN_CPU_SECONDS:
+            return
+        await asyncio.sleep(0.2)
+    raise BenchError(f"/retrain started no training worker within {within:.0f} s")
+
+
+async def discord(ctx: Context, char_model: Path, threads: int) -> dict[str, Any]:
+    from tests.fakediscord import BotProcess, FakeDiscord, GuildSpec
+
+    sizes, users = ctx.sizes, max(ctx.sizes.latency_users)
+    port = _free_port()
+    async with FakeDiscord(guilds=[GuildSpec(name="Bench")], interaction_deadline=None) as fake:
+        admin = fake.make_admin()
+        members = [fake.make_member(f"singer{i}") for i in range(users)]
+        env = {
+            "DISCORD_TOKEN": fake.token,
+            "DISCORD_GUILD_IDS": str(fake.guild_id),
+            "LYRICBOT_DB": str(ctx.work_dir / "discord-bench.db"),
+            "LYRICBOT_MODELS": str(_models_folder(ctx.work_dir, char_model)),
+            "LYRICBOT_COOLDOWN_RATE": "0",
+            "LYRICBOT_HEALTH_PORT": str(port),
+            "LYRICBOT_RETRAIN_MINUTES": str(sizes.retrain_minutes),
+            "LYRICBOT_GENERATION_THREADS": str(threads),
+        }
+
+        async def lyrics(user: int, n: int) -> int:
+            options = {"seed": f"song {user} verse {n}", "lines": LINES}
+            interaction = await fake.invoke_slash("lyrics", options, user=members[user])
+            reply = await interaction.wait_for_reply(120, lambda m: not m.content.startswith("⏳"))
+            return len(reply.content)
+
+        async with BotProcess(fake, ["bot", "run"], env=env, cwd=ctx.work_dir) as bot:
+            await fake.wait_until_identified(60)
+            await fake.wait_until_synced(60)
+            await _users(2, 1, lyrics)  # warm-up: the model is loaded and has answered
+            log.info("fake Discord: /lyrics from %d users", users)
+            quiet = await _users(users, sizes.latency_rounds, lyrics)
+            log.info("fake Discord: the same while a retrain runs")
+            await fake.invoke_slash("retrain", {}, user=admin)
+            await _training_started()
+            training = await _users(users, sizes.latency_rounds, lyrics)
+            still_training = _training_cpu_seconds() > RETRAIN_CPU_SECONDS
+            health = await asyncio.to_thread(_health, port)
+            await bot.terminate(timeout=60)
+    return {
+        "users": users,
+        "generation_threads": threads,
+        "lines": LINES,
+        "quiet": quiet,
+        "during_retrain": {**training, "training_ran_throughout": still_training},
+        "p95_ratio": training["p95_ms"] / quiet["p95_ms"],
+        "loop_lag_ms": health["loop_lag_ms"],
+    }
