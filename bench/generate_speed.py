@@ -14,6 +14,7 @@ from typing import Any
 
 from bench.common import Context, chars_per_line, median, torch_threads
 from bench.serving import Server, text_counts
+from lyriccore.reference import plain_sample
 from lyriccore.sampling import SamplingParams
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,19 @@ def _one_request(server: Server, params: SamplingParams) -> dict[str, float]:
     }
 
 
+def same_text(server: Server, requests: int) -> dict[str, int]:
+    """Served text against lyriccore.reference's plain torch path, seed by seed (8 lines, bot
+    settings, a few knobs varied): how many of the requests wrote exactly the same text."""
+    same = 0
+    for i in range(requests):
+        params = SamplingParams(
+            lines=8, max_tokens=960, rng_seed=i, top_k=(0, 20)[i % 2], repetition_penalty=1.2
+        )
+        served = server.request(SEED, params)[0].texts
+        same += served == plain_sample(server.generator.model, SEED, params)
+    return {"requests": requests, "identical": same}
+
+
 def generation(ctx: Context, char_model: Path, word_model: Path, threads: int) -> dict[str, Any]:
     sizes = ctx.sizes
     line_length = chars_per_line(ctx.text)
@@ -61,6 +75,7 @@ def generation(ctx: Context, char_model: Path, word_model: Path, threads: int) -
     with torch_threads(1):
         with Server(char_model, threads) as server:
             report["char_model"] = server.model_info
+            report["char_same_text_as_plain_path"] = same_text(server, sizes.plain_checks)
             for key, streams in (("char_1_stream", 1), ("char_16_streams", 16)):
                 log.info("char generation, %d stream(s)", streams)
                 params = SamplingParams(lines=None, max_tokens=sizes.gen_tokens, samples=streams)

@@ -34,6 +34,8 @@ def test_quick_bench_prints_a_complete_json_report(tmp_path: Path) -> None:
     benchmarks = report["benchmarks"]
     assert set(benchmarks) >= {"char_training", "word_training", "generation", "latency"}
     assert benchmarks["generation"]["char_1_stream"]["chars_per_s"] > 0
+    same = benchmarks["generation"]["char_same_text_as_plain_path"]
+    assert same["identical"] == same["requests"] > 0
     assert benchmarks["serving_service"]["lyrics_2_users"]["p95_ms"] > 0
     discord = benchmarks["serving_discord"]
     assert discord["during_retrain"]["training_ran_throughout"]

@@ -14,9 +14,8 @@ from lyriccore.cpu_lstm import CpuLSTM
 from lyriccore.errors import GenerationCancelled
 from lyriccore.generator import Generator
 from lyriccore.model import LyricsLSTM, ModelConfig
-from lyriccore.sampling import RowKnobs, SamplingParams, choose_tokens, temperature_at
-from lyriccore.seeds import prepare_seed, start_ids
-from lyriccore.streams import Stream
+from lyriccore.reference import plain_sample
+from lyriccore.sampling import SamplingParams
 
 MIXED = [
     SamplingParams(rng_seed=1, lines=2),
@@ -55,42 +54,12 @@ def test_the_numpy_step_computes_the_torch_lstm(config: ModelConfig) -> None:
     np.testing.assert_allclose(after_seed, full[:, 20:].numpy(), atol=1e-5)
 
 
-def _plain(loaded: LoadedModel, seed: str, params: SamplingParams) -> list[str]:
-    """The reference: torch's own LSTM step, one request alone, the same draws."""
-    model, tokenizer = loaded.model, loaded.tokenizer
-    prepared, n = prepare_seed(tokenizer, seed), params.samples
-    rng = np.random.default_rng(params.rng_seed)
-    streams = [Stream(tokenizer, prepared.text, params) for _ in range(n)]
-    knobs = RowKnobs.of(params, n)
-    with torch.inference_mode():
-        logits, state = model(torch.tensor([start_ids(tokenizer, prepared.ids)]))
-        logits = logits[:, -1].expand(n, -1)
-        state = (state[0].repeat(1, n, 1), state[1].repeat(1, n, 1))
-        chosen: np.ndarray | None = None
-        while not all(s.done for s in streams):
-            if chosen is not None:
-                logits, state = model.step(torch.from_numpy(chosen), state)
-            knobs.temperature = np.array(
-                [temperature_at(params, s.progress) for s in streams], np.float32
-            )
-            chosen = choose_tokens(logits.numpy(), knobs, _recent(streams, params), rng.random(n))
-            for stream, token in zip(streams, chosen.tolist(), strict=True):
-                stream.push(token)
-    return [prepared.text + s.text.rstrip() for s in streams]
-
-
-def _recent(streams: list[Stream], params: SamplingParams) -> np.ndarray:
-    if params.repetition_penalty == 1.0:
-        return np.empty((len(streams), 0), np.int64)
-    rows = [s.ids[-params.repetition_window :] for s in streams]
-    width = max(len(r) for r in rows)
-    return np.array([[-1] * (width - len(r)) + r for r in rows], np.int64).reshape(len(rows), width)
-
-
 def test_served_text_is_the_plain_paths_text_for_the_same_seed(loaded: LoadedModel) -> None:
     generator = Generator(loaded)
     for params in MIXED:
-        assert generator.generate("the night", params).texts == _plain(loaded, "the night", params)
+        assert generator.generate("the night", params).texts == plain_sample(
+            loaded, "the night", params
+        )
 
 
 def test_requests_batched_together_write_what_they_would_alone(loaded: LoadedModel) -> None:
