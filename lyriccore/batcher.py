@@ -89,7 +89,8 @@ class BatchRunner:
     @property
     def load(self) -> int:
         """Rows running and waiting to join: where a new request is cheapest."""
-        return self.active_rows + sum(job.rows for job in self._pending)
+        with self._wake:
+            return self.active_rows + sum(job.rows for job in self._pending)
 
     def submit(
         self, seed: PreparedSeed, params: SamplingParams, cancel: threading.Event | None
@@ -125,14 +126,18 @@ class BatchRunner:
                     return
                 arrivals = list(self._pending)
                 self._pending.clear()
-            try:
-                for job in arrivals:
+            for job in arrivals:
+                try:
                     self._admit(job)
+                except Exception as exc:  # this request fails, clearly; the batch goes on
+                    log.exception("could not start a generation")
+                    job.future.set_exception(exc)
+            try:
                 if self._jobs:
                     self._step()
             except Exception as exc:  # a bug must fail the requests, not hang them
                 log.exception("batched generation failed")
-                for job in [*arrivals, *self._jobs]:
+                for job in self._jobs:
                     if not job.future.done():
                         job.future.set_exception(exc)
                 self._jobs, self._state = [], self._cpu.initial_state(0)
