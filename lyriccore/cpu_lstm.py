@@ -5,7 +5,8 @@ torch spends microseconds dispatching each of the ~30 operations of a step, nump
 one. The weights are rearranged once, at load, so a step needs few calls:
 
 - layer 0's input side is folded into a table, one row per token (embedding @ W_ih + both
-  biases), so the embedding lookup and a matrix product become a row read;
+  biases), so the embedding lookup and a matrix product become a row read (for a character
+  vocabulary; a word vocabulary's table would take hundreds of MB, so it keeps the product);
 - gate rows are reordered to i, f, o, g and the sigmoid gates scaled by ½, so one tanh over
   all four gates serves both nonlinearities: sigmoid(x) = ½·tanh(x/2) + ½;
 - each upper layer's W_ih and W_hh are joined, so one product over [h_below; h] does both.
@@ -23,6 +24,8 @@ import numpy as np
 import torch
 
 from lyriccore.model import LyricsLSTM
+
+TABLE_BYTES = 16 * 2**20
 
 
 @dataclass
@@ -69,7 +72,12 @@ class CpuLSTM:
             both = weights[f"lstm.bias_ih_l{layer}"] + weights[f"lstm.bias_hh_l{layer}"]
             return both[order] * scale
 
-        self.table = _f32(weights["embed.weight"] @ rows("weight_ih_l0").T + bias(0))  # (V, 4H)
+        embed, w_in = weights["embed.weight"], rows("weight_ih_l0")
+        self.table: np.ndarray | None = None
+        if embed.shape[0] * w_in.shape[0] * 4 <= TABLE_BYTES:
+            self.table = _f32(embed @ w_in.T + bias(0))  # (V, 4H)
+        else:  # a word vocabulary: the table would cost more memory than it saves time
+            self.embed, self.w_in = _f32(embed), _f32(w_in)
         self.w = [_f32(rows("weight_hh_l0"))]
         self.w += [
             _f32(np.concatenate([rows(f"weight_ih_l{n}"), rows(f"weight_hh_l{n}")], axis=1))
@@ -97,7 +105,11 @@ class CpuLSTM:
         """Feed one token per row, updating `state` in place; returns (rows, V) logits."""
         hidden, h = self.hidden, state.h
         gates = self.w[0] @ h[:hidden]
-        gates += self.table[tokens].T
+        if self.table is not None:
+            gates += self.table[tokens].T
+        else:
+            gates += self.w_in @ self.embed[tokens].T
+            gates += self.b[0]
         self._cell(gates, state.c[0], h[:hidden])
         for layer in range(1, self.layers):
             gates = self.w[layer] @ h[(layer - 1) * hidden : (layer + 1) * hidden]

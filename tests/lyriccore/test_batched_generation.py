@@ -37,6 +37,7 @@ def loaded(char_model: Path) -> LoadedModel:
     [
         ModelConfig(vocab_size=90),
         ModelConfig(vocab_size=300, embed_dim=8, hidden_size=24, num_layers=3),
+        ModelConfig(vocab_size=20_000, embed_dim=32, hidden_size=256),  # too big for a table
     ],
 )
 def test_the_numpy_step_computes_the_torch_lstm(config: ModelConfig) -> None:
@@ -47,6 +48,7 @@ def test_the_numpy_step_computes_the_torch_lstm(config: ModelConfig) -> None:
         full, _ = model(tokens)
         _, state = model(tokens[:, :20])
     cpu = CpuLSTM(model)
+    assert (cpu.table is None) == (config.vocab_size == 20_000)
     from_zero, resumed = cpu.initial_state(5), cpu.from_torch_state(state)
     stepped = np.stack([cpu.step(tokens[:, t].numpy(), from_zero) for t in range(40)], axis=1)
     np.testing.assert_allclose(stepped, full.numpy(), atol=1e-5)
