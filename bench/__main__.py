@@ -1,5 +1,5 @@
-"""`python -m bench [all|train|generate] [--quick]`: run lyricbot's benchmarks and print one
-JSON report (also written to bench/results/latest.json).
+"""`python -m bench [SUITE] [--quick]` (SUITE: all|train|generate|curves|quality):
+run lyricbot's benchmarks and print one JSON report (also written to bench/results/latest.json).
 
 Progress goes to stderr; the report is the only thing on stdout.
 """
@@ -30,8 +30,10 @@ from bench.common import (
     read_data,
     write_report,
 )
+from bench.curves import curves
 from bench.generate_speed import generation
 from bench.latency import latency
+from bench.quality import quality
 from bench.train_speed import char_training, models_for_generation, word_training
 
 log = logging.getLogger("bench")
@@ -40,7 +42,9 @@ BUSY_WARNING = 0.25  # cores used by other processes before the run that deserve
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("suite", nargs="?", default="all", choices=("all", "train", "generate"))
+    parser.add_argument(
+        "suite", nargs="?", default="all", choices=("all", "train", "generate", "curves", "quality")
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
     parser.add_argument(
         "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="folder with tinyshakespeare.txt"
@@ -51,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--gen-threads", type=int, default=1, help="torch threads for generation (bot: 1)"
+    )
+    parser.add_argument(
+        "--minutes", type=float, help="the quality section's budget (default 10, --quick 0.1)"
     )
     return parser
 
@@ -71,6 +78,13 @@ def run(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
             watch = Contention()
             figures, models[level] = bench(ctx)
             results[f"{level}_training"] = _filed(figures, watch)
+    if args.suite in ("all", "curves"):
+        watch = Contention()
+        results["bf16_curves"] = _filed(curves(ctx, args.out.with_name("curves.png")), watch)
+    if args.suite in ("all", "quality"):
+        watch = Contention()
+        minutes = args.minutes or sizes.quality_minutes
+        results["quality"] = _filed(quality(ctx, minutes), watch)
     if args.suite in ("all", "generate"):
         models = models or models_for_generation(ctx)
         threads = args.gen_threads

@@ -39,6 +39,10 @@ class Sizes:
     char_cap_s: float = 40.0
     word_words: int = 100_000
     word_cap_s: float = 50.0
+    curve_epochs: int = 6
+    quality_chars: int | None = None  # None: the whole data file
+    quality_minutes: float = 10.0
+    quality_epochs: int = 30
     tutorial_batches: int = 20
     tutorial_warmup: int = 2
     tutorial_cap_s: float = 15.0
@@ -55,6 +59,10 @@ class Sizes:
             char_cap_s=8.0,
             word_words=6_000,
             word_cap_s=8.0,
+            curve_epochs=2,
+            quality_chars=40_000,
+            quality_minutes=0.1,
+            quality_epochs=2,
             tutorial_batches=3,
             tutorial_warmup=1,
             tutorial_cap_s=4.0,

@@ -68,7 +68,12 @@ def add_train_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lowercase", action="store_true", help="lowercase the corpus")
     parser.add_argument("--tie-weights", action="store_true", help="share embedding and output")
     parser.add_argument("--no-carry-state", action="store_true", help="reset state per batch")
-    parser.add_argument("--amp", choices=["auto", "bf16", "fp16", "off"], default="auto")
+    parser.add_argument(
+        "--amp",
+        choices=["auto", "bf16", "fp16", "off"],
+        default="auto",
+        help="mixed precision; auto: on a GPU, or bf16 on a CPU with native bf16 (AVX-512 BF16)",
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -35,6 +35,7 @@ class TrainConfig:
     min_lr_ratio: float = 0.1
     clip: float = 1.0
     val_fraction: float = 0.1
+    val_blocks: int = 10  # held out: the tail of each of this many blocks (1: the last part)
     patience: int = 5
     seed: int = 1337
     max_minutes: float | None = None
@@ -68,6 +69,7 @@ class TrainConfig:
             (self.max_minutes is None or self.max_minutes > 0, "max_minutes must be > 0"),
             (self.amp in ("auto", "bf16", "fp16", "off"), "amp must be auto, bf16, fp16 or off"),
             (self.threads is None or self.threads >= 1, "threads must be >= 1"),
+            (self.val_blocks >= 1, "val_blocks must be >= 1"),
         ]
         for ok, message in checks:
             if not ok:

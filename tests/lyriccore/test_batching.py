@@ -27,6 +27,11 @@ def test_validation_split_is_contiguous_blocks_that_do_not_overlap() -> None:
     assert gaps == 9  # ten contiguous pieces
 
 
+def test_one_block_holds_out_exactly_the_last_part() -> None:
+    train, val = split_train_val(torch.arange(10_000), 0.1, blocks=1)
+    assert torch.equal(train, torch.arange(9000)) and torch.equal(val, torch.arange(9000, 10_000))
+
+
 def test_a_corpus_shorter_than_one_batch_is_refused_clearly() -> None:
     with pytest.raises(CorpusError, match="one batch needs 6464"):
         check_enough(torch.arange(100), 64, 100, "the training split")
