@@ -11,7 +11,11 @@ from lyriccore.corpus import Corpus, load_corpus
 from lyriccore.starter import starter_corpus_path
 from lyriccore.trainer import train
 
-TINY = {"embed_dim": 16, "hidden_size": 48, "seq_len": 32, "batch_size": 8, "epochs": 2}
+# One torch thread: a tiny model gains nothing from two, and two threads stall for a scheduler
+# slice at every step whenever another process holds a core (a 2 s fit took 10 min that way).
+TINY = {
+    "embed_dim": 16, "hidden_size": 48, "seq_len": 32, "batch_size": 8, "epochs": 2, "threads": 1,
+}  # fmt: skip
 
 
 @pytest.fixture(scope="session")

@@ -83,9 +83,8 @@ def slow_model(tmp_path_factory: pytest.TempPathFactory, small_corpus: Corpus) -
     """A wide, barely trained model: each answer takes a second or two, long enough for a
     queue to fill deterministically."""
     out = tmp_path_factory.mktemp("slow-model")
-    config = TrainConfig(
-        hidden_size=768, embed_dim=32, seq_len=16, batch_size=4, epochs=1, max_minutes=0.001
-    )
+    shape = {"hidden_size": 768, "embed_dim": 32, "seq_len": 16, "batch_size": 4}
+    config = TrainConfig(**shape, epochs=1, max_minutes=0.001, threads=1)
     train(small_corpus, config, out, progress=False)
     return out
 

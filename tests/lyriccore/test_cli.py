@@ -27,6 +27,7 @@ def corpus_file(tmp_path_factory: pytest.TempPathFactory, small_corpus) -> Path:
 def test_train_resume_generate_evaluate_info(tmp_path: Path, corpus_file: Path) -> None:
     out = tmp_path / "run"
     tiny = ["--embed-dim", "16", "--hidden-size", "32", "--seq-len", "32", "--batch-size", "8"]
+    tiny += ["--threads", "1"]
     first = lyriccore("train", "--corpus", corpus_file, "--out", out, "--epochs", "1", *tiny)
     assert first.returncode == 0, first.stderr
     assert "epoch   1" in first.stdout
