@@ -1,4 +1,4 @@
-"""`python -m bench [SUITE] [--quick]` (SUITE: all|train|generate|curves|quality):
+"""`python -m bench [SUITE] [--quick]` (SUITE: all|train|generate|serve|curves|quality):
 run lyricbot's benchmarks and print one JSON report (also written to bench/results/latest.json).
 
 Progress goes to stderr; the report is the only thing on stdout.
@@ -7,6 +7,7 @@ Progress goes to stderr; the report is the only thing on stdout.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 import tempfile
@@ -30,6 +31,7 @@ from bench.common import (
     read_data,
     write_report,
 )
+from bench.concurrency import discord, service
 from bench.curves import curves
 from bench.generate_speed import generation
 from bench.latency import latency
@@ -43,7 +45,10 @@ BUSY_WARNING = 0.25  # cores used by other processes before the run that deserve
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "suite", nargs="?", default="all", choices=("all", "train", "generate", "curves", "quality")
+        "suite",
+        nargs="?",
+        default="all",
+        choices=("all", "train", "generate", "serve", "curves", "quality"),
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
     parser.add_argument(
@@ -54,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=int, help="torch threads for training (default: the engine's, all cores)"
     )
     parser.add_argument(
-        "--gen-threads", type=int, default=1, help="torch threads for generation (bot: 1)"
+        "--gen-threads", type=int, default=2, help="generation (batch) threads (bot: 2)"
     )
     parser.add_argument(
         "--minutes", type=float, help="the quality section's budget (default 10, --quick 0.1)"
@@ -93,6 +98,12 @@ def run(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
         results["generation"] = _filed(figures, watch)
         watch = Contention()
         results["latency"] = _filed(latency(ctx, models["char"], threads), watch)
+    if args.suite in ("all", "serve"):
+        models = models or models_for_generation(ctx)
+        for name, section in (("service", service), ("discord", discord)):
+            watch = Contention()
+            figures = asyncio.run(section(ctx, models["char"], args.gen_threads))
+            results[f"serving_{name}"] = _filed(figures, watch)
     return results
 
 

@@ -50,6 +50,11 @@ class Sizes:
     gen_word_tokens: int = 600
     gen_repeats: int = 3
     latency_requests: int = 20
+    plain_checks: int = 20
+    concurrency: tuple[int, ...] = (1, 16, 32, 64)
+    latency_users: tuple[int, ...] = (1, 16)
+    latency_rounds: int = 10
+    retrain_minutes: float = 3.0
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -70,6 +75,11 @@ class Sizes:
             gen_word_tokens=60,
             gen_repeats=1,
             latency_requests=3,
+            plain_checks=2,
+            concurrency=(1, 4),
+            latency_users=(2,),
+            latency_rounds=2,
+            retrain_minutes=0.5,
         )
 
 
