@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=int, help="torch threads for training (default: the engine's, all cores)"
     )
     parser.add_argument(
-        "--gen-threads", type=int, default=2, help="generation (batch) threads (bot: 2)"
+        "--gen-threads", type=int, default=1, help="generation (batch) threads (bot: 1)"
     )
     parser.add_argument(
         "--minutes", type=float, help="the quality section's budget (default 10, --quick 0.1)"

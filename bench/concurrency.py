@@ -59,8 +59,9 @@ async def _users(
         nonlocal chars
         for n in range(rounds):
             started = time.perf_counter()
-            chars += await ask(index, n)
+            written = await ask(index, n)  # not `chars += await ...`: that reads chars first
             millis.append(1000 * (time.perf_counter() - started))
+            chars += written
 
     started = time.perf_counter()
     await asyncio.gather(*(user(i) for i in range(count)))

@@ -48,7 +48,7 @@ class Settings:
     cooldown_seconds: float = 20.0
     max_lines: int = 32
     rating_emojis: tuple[str, ...] = DEFAULT_EMOJIS
-    generation_threads: int = 2
+    generation_threads: int = 1
     starter_minutes: float = 4.0
     log_level: str = "INFO"
     log_file: Path | None = None

@@ -39,16 +39,15 @@ class Job:
     future: Future[list[Output]] = field(default_factory=Future)
 
     def __post_init__(self) -> None:
+        self.rows = self.params.samples
         self.rng = np.random.default_rng(self.params.rng_seed)
         self.streams: list[Stream] = []
-        self.knobs = RowKnobs.of(self.params, self.params.samples)
+        self.knobs = RowKnobs.of(self.params, self.rows)
 
-    @property
-    def rows(self) -> int:
-        return self.params.samples
-
-    @property
-    def done(self) -> bool:
+    def push(self, tokens: list[int]) -> bool:
+        """Append one token to each stream; True once every stream is done."""
+        for stream, token in zip(self.streams, tokens, strict=True):
+            stream.push(token)
         return all(s.done for s in self.streams)
 
     def anneal(self) -> None:
@@ -175,15 +174,12 @@ class BatchRunner:
             self._knobs = RowKnobs.join([job.knobs for job in self._jobs])
         uniforms = np.concatenate([job.rng.random(job.rows) for job in self._jobs])
         chosen = choose_tokens(self._logits, self._knobs, self._recent(), uniforms)
-        row = 0
+        tokens, row, finished = chosen.tolist(), 0, []
         for job in self._jobs:
-            for stream, token in zip(
-                job.streams, chosen[row : row + job.rows].tolist(), strict=True
-            ):
-                stream.push(token)
+            if job.push(tokens[row : row + job.rows]):
+                finished.append(job)
             row += job.rows
-        finished = [job for job in self._jobs if job.done]
-        rows_kept = self._keep([not job.done for job in self._jobs])
+        rows_kept = self._keep([job not in finished for job in self._jobs])
         for job in finished:
             job.future.set_result([finish_text(s) for s in job.streams])
         if self._jobs:
