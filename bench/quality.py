@@ -52,7 +52,7 @@ def quality(ctx: Context, minutes: float) -> dict[str, Any]:
     recipe = {k: v for k, v in trainer.config.to_dict().items() if k in RECIPE_KEYS}
     best = min(curve, key=lambda point: point["val_loss"])
     return {
-        "recipe": {**recipe, "amp_used": str(trainer.amp_dtype or "fp32")},
+        "recipe": {**recipe, "precision": str(trainer.amp_dtype or "float32").split(".")[-1]},
         "data": {"chars": len(corpus.text), "held_out": "last 10%"},
         "budget_minutes": minutes,
         "planned_epochs": config.epochs,

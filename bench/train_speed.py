@@ -35,9 +35,10 @@ PRECISIONS = {"fp32": "off", "bf16": "bf16"}
 REPEAT_BUDGET_S = 55.0  # start another round of char passes only while they took less
 QUIET_CORES = 0.25  # a pass is quiet when other processes used less CPU than this meanwhile
 
-# The tutorial's shapes; val_fraction small so nearly all of the text is trained on.
+# The tutorial's shapes, dropout and learning rate, not lyriccore's tuned char recipe; val_fraction
+# small so nearly all of the text is trained on.
 CHAR = TrainConfig(
-    level="char", embed_dim=64, hidden_size=256, seq_len=100, batch_size=64,
+    level="char", embed_dim=64, hidden_size=256, seq_len=100, batch_size=64, dropout=0.2, lr=1e-3,
     epochs=1, val_fraction=0.05, device="cpu",
 )  # fmt: skip
 WORD = TrainConfig(

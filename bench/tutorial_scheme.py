@@ -34,6 +34,7 @@ def tutorial_throughput(corpus: Corpus, config: TrainConfig, sizes: Sizes) -> di
     `sizes.tutorial_cap_s`."""
     c = config.resolved()
     assert c.embed_dim is not None and c.hidden_size is not None and c.batch_size is not None
+    assert c.dropout is not None
     tokenizer = build_tokenizer(c.level, corpus.text, lowercase=c.lowercase)
     ids = torch.tensor(tokenizer.encode(corpus.text), dtype=torch.long)
     model_config = ModelConfig(
@@ -65,7 +66,7 @@ def _time_batches(
     model: LyricsLSTM, ids: torch.Tensor, c: TrainConfig, dtype: torch.dtype | None, sizes: Sizes
 ) -> tuple[list[float], list[float]]:
     """Seconds per batch: last position only, and every position, on the same windows."""
-    assert c.seq_len is not None and c.batch_size is not None
+    assert c.seq_len is not None and c.batch_size is not None and c.lr is not None
     optimizer = torch.optim.Adam(model.parameters(), lr=c.lr, fused=True)
     gen = torch.Generator().manual_seed(c.seed)
     step = _Step(model, optimizer, dtype, c.clip)

@@ -122,7 +122,7 @@ class Trainer:
         # fused: one kernel for every parameter's update instead of a dozen ops per tensor.
         self.optimizer = torch.optim.Adam(
             self.model.parameters(),
-            lr=self.config.lr,
+            lr=self._lr,
             weight_decay=self.config.weight_decay,
             fused=True,
         )
@@ -176,7 +176,7 @@ class Trainer:
 
     def _model_config(self) -> ModelConfig:
         c = self.config
-        assert c.embed_dim is not None and c.hidden_size is not None
+        assert c.embed_dim is not None and c.hidden_size is not None and c.dropout is not None
         return ModelConfig(
             vocab_size=self.tokenizer.vocab_size,
             embed_dim=c.embed_dim,
@@ -185,6 +185,11 @@ class Trainer:
             dropout=c.dropout,
             tie_weights=c.tie_weights,
         )
+
+    @property
+    def _lr(self) -> float:
+        assert self.config.lr is not None  # filled in by resolved()
+        return self.config.lr
 
     @property
     def steps_per_epoch(self) -> int:
