@@ -170,23 +170,29 @@ def _busy_cpu_seconds() -> float | None:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
+def _own_cpu_seconds() -> float:
+    """This process's CPU time plus that of the children it has reaped."""
+    return sum(os.times()[:4])
+
+
 class Contention:
     """How much CPU other processes took while a benchmark ran, in cores (0 on a quiet
     machine, 1.0 when another job kept one core busy): the machine's busy time minus this
-    process's CPU time, over the wall time. Other processes skew every figure, and torch's
-    multi-threaded kernels suffer far more than in proportion."""
+    process's CPU time and its finished children's (the bot process of the serving section,
+    with its training worker), over the wall time. Other processes skew every figure, and
+    torch's multi-threaded kernels suffer far more than in proportion."""
 
     def __init__(self) -> None:
         self.wall = time.perf_counter()
         self.busy = _busy_cpu_seconds()
-        self.own = time.process_time()
+        self.own = _own_cpu_seconds()
 
     def report(self) -> dict[str, float | None]:
         wall = time.perf_counter() - self.wall
         busy = _busy_cpu_seconds()
         others = None
         if busy is not None and self.busy is not None and wall > 0:
-            own = time.process_time() - self.own
+            own = _own_cpu_seconds() - self.own
             others = max(0.0, (busy - self.busy - own) / wall)
         return {"other_processes_cores": others, "load_1m_after": os.getloadavg()[0]}
 
