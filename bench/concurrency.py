@@ -51,22 +51,26 @@ def _latencies(millis: list[float]) -> dict[str, float]:
 async def _users(
     count: int, rounds: int, ask: Callable[[int, int], Awaitable[int]]
 ) -> dict[str, float]:
-    """`count` users, each asking `rounds` times back to back; `ask` returns chars written."""
+    """`count` users, each asking `rounds` times back to back; `ask` returns chars written.
+    Latency grows with the length of the answer, so the answers' median length comes too."""
     millis: list[float] = []
-    chars = 0
+    lengths: list[float] = []
 
     async def user(index: int) -> None:
-        nonlocal chars
         for n in range(rounds):
             started = time.perf_counter()
-            written = await ask(index, n)  # not `chars += await ...`: that reads chars first
+            lengths.append(await ask(index, n))
             millis.append(1000 * (time.perf_counter() - started))
-            chars += written
 
     started = time.perf_counter()
     await asyncio.gather(*(user(i) for i in range(count)))
     seconds = time.perf_counter() - started
-    return {"users": count, **_latencies(millis), "chars_per_s": chars / seconds}
+    return {
+        "users": count,
+        **_latencies(millis),
+        "chars_per_answer": median(lengths),
+        "chars_per_s": sum(lengths) / seconds,
+    }
 
 
 def _models_folder(work_dir: Path, char_model: Path) -> Path:
