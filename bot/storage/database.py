@@ -5,10 +5,9 @@ history of training runs, and the audit log of privileged commands.
 
 aiosqlite runs the connection on its own thread and executes calls in order, so the event
 loop never blocks on disk and concurrent tasks never interleave inside a statement. Every
-write is one statement through ``_write`` and commits on its own (autocommit mode). A future
-write that needs several statements must take ``_write_lock`` too and wrap them in
-``connection.transaction``; otherwise another task's statement could land inside its
-transaction and be rolled back with it.
+write is one statement through ``_write`` and commits on its own (autocommit mode); a write of
+several statements goes through ``_write_all``, which holds the same lock for its whole
+transaction, so another task's statement can never land inside it and be rolled back with it.
 """
 
 from __future__ import annotations
@@ -78,9 +77,37 @@ INSERT INTO generations (
 """
 
 _UPSERT_RATING = """
-INSERT INTO ratings (generation_id, user_id, score, rated_at) VALUES (?, ?, ?, ?)
+INSERT INTO ratings (generation_id, user_id, score, rated_at)
+VALUES (:generation_id, :user_id, :score, :at)
 ON CONFLICT (generation_id, user_id) DO UPDATE
     SET score = excluded.score, rated_at = excluded.rated_at
+"""
+
+_ADD_REACTION = """
+INSERT OR REPLACE INTO rating_reactions (generation_id, user_id, score, reacted_at)
+VALUES (:generation_id, :user_id, :score, :at)
+"""
+
+_DROP_REACTION = """
+DELETE FROM rating_reactions
+WHERE generation_id = :generation_id AND user_id = :user_id AND score = :score
+"""
+
+# Only when the reaction taken off was the user's current score does the rating change: to the
+# latest reaction still there, or, with none left, away.
+_LATEST_REACTION = """
+SELECT score FROM rating_reactions WHERE generation_id = :generation_id AND user_id = :user_id
+ORDER BY id DESC LIMIT 1
+"""
+_FALL_BACK_TO_LATEST_REACTION = f"""
+UPDATE ratings SET score = ({_LATEST_REACTION}), rated_at = :at
+WHERE generation_id = :generation_id AND user_id = :user_id AND score = :score
+    AND EXISTS ({_LATEST_REACTION})
+"""
+_DROP_RATING_WITHOUT_REACTIONS = f"""
+DELETE FROM ratings
+WHERE generation_id = :generation_id AND user_id = :user_id AND score = :score
+    AND NOT EXISTS ({_LATEST_REACTION})
 """
 
 _STATS = """
@@ -187,6 +214,13 @@ class Database:
         async with self._write_lock, self._connection().execute(sql, params) as cursor:
             return _WriteResult(cursor.rowcount, cursor.lastrowid)
 
+    async def _write_all(self, sql: Sequence[str], params: dict[str, Any]) -> None:
+        """Run several write statements with the same parameters as one transaction."""
+        conn = self._connection()
+        async with self._write_lock, connection.transaction(conn):
+            for statement in sql:
+                await conn.execute(statement, params)
+
     async def _fetchall(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> list[sqlite3.Row]:
@@ -252,28 +286,45 @@ class Database:
 
     async def set_rating(self, generation_id: int, user_id: int, score: int) -> None:
         """Record ``user_id``'s score for a generation, replacing any earlier score of theirs."""
+        await self._rating_write((_UPSERT_RATING,), generation_id, user_id, score)
+
+    async def add_reaction_rating(self, generation_id: int, user_id: int, score: int) -> None:
+        """A rating reaction was added: it becomes the user's score, and is remembered so
+        that taking a later one off can fall back to it."""
+        await self._rating_write((_ADD_REACTION, _UPSERT_RATING), generation_id, user_id, score)
+
+    async def remove_reaction_rating(
+        self, generation_id: int, user_id: int, score: int
+    ) -> int | None:
+        """A rating reaction was taken off; returns the user's score afterwards (None: none).
+
+        Taking off 3 after re-rating with 5 keeps the 5; taking off the 5 goes back to the 3
+        if its reaction is still there, and only with no reaction left is the rating gone.
+        """
+        await self._rating_write(
+            (_DROP_REACTION, _FALL_BACK_TO_LATEST_REACTION, _DROP_RATING_WITHOUT_REACTIONS),
+            generation_id,
+            user_id,
+            score,
+        )
+        return (await self.ratings_for(generation_id)).get(user_id)
+
+    async def _rating_write(
+        self, sql: Sequence[str], generation_id: int, user_id: int, score: int
+    ) -> None:
         _check_score(score)
+        params = {
+            "generation_id": generation_id,
+            "user_id": user_id,
+            "score": score,
+            "at": utc_now_text(),
+        }
         try:
-            await self._write(_UPSERT_RATING, (generation_id, user_id, score, utc_now_text()))
+            await self._write_all(sql, params)
         except sqlite3.IntegrityError as exc:
             if exc.sqlite_errorcode == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
                 raise UnknownGenerationError(generation_id) from exc
             raise
-
-    async def remove_rating(
-        self, generation_id: int, user_id: int, score: int | None = None
-    ) -> bool:
-        """Delete the user's rating; with ``score``, only if that is still the stored score.
-
-        The condition matters for reactions: removing the 3-star reaction after the user
-        re-rated with 5 stars must not delete the 5. Returns whether a row was deleted.
-        """
-        result = await self._write(
-            "DELETE FROM ratings WHERE generation_id = :generation_id AND user_id = :user_id"
-            " AND (:score IS NULL OR score = :score)",
-            {"generation_id": generation_id, "user_id": user_id, "score": score},
-        )
-        return result.rowcount > 0
 
     async def ratings_for(self, generation_id: int) -> dict[int, int]:
         """Each rating user's current score for one generation (empty if none or no such id)."""

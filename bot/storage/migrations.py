@@ -127,9 +127,29 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_at ON audit_log (at);
 """
 
+_V3_RATING_REACTIONS = """
+-- Every rating reaction a user has left on an answer. Discord lets one user leave several
+-- (3 and then 5); the rating is the latest, and taking that one off falls back to the latest
+-- that remains instead of leaving no rating. id orders them: INSERT OR REPLACE of a reaction
+-- given again deletes its old row and takes a new, higher id.
+CREATE TABLE rating_reactions (
+    id            INTEGER PRIMARY KEY,
+    generation_id INTEGER NOT NULL REFERENCES generations (id) ON DELETE CASCADE,
+    user_id       INTEGER NOT NULL,
+    score         INTEGER NOT NULL CHECK (typeof(score) = 'integer' AND score BETWEEN 1 AND 5),
+    reacted_at    TEXT    NOT NULL,
+    UNIQUE (generation_id, user_id, score)
+);
+
+-- A rating given before this table existed is the one reaction known to stand behind it.
+INSERT INTO rating_reactions (generation_id, user_id, score, reacted_at)
+    SELECT generation_id, user_id, score, rated_at FROM ratings ORDER BY rated_at;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "generations_and_ratings", _V1_GENERATIONS_AND_RATINGS),
     Migration(2, "corpus_training_audit", _V2_CORPUS_TRAINING_AUDIT),
+    Migration(3, "rating_reactions", _V3_RATING_REACTIONS),
 )
 LATEST_VERSION: int = MIGRATIONS[-1].version
 

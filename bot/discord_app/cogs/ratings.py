@@ -34,11 +34,14 @@ class RatingsCog(commands.Cog):
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
         if not self._counts(payload):
             return
-        removed = await self.bot.services.ratings.reaction_removed(
+        withdrawal = await self.bot.services.ratings.reaction_removed(
             payload.message_id, payload.user_id, str(payload.emoji)
         )
-        if removed:
-            log.info("user %s withdrew a rating on %s", payload.user_id, payload.message_id)
+        if withdrawal is not None:
+            log.info(
+                "user %s took %d off message %s; rating now %s",
+                payload.user_id, withdrawal.removed, payload.message_id, withdrawal.now,
+            )  # fmt: skip
 
 
 async def setup(bot: LyricBot) -> None:

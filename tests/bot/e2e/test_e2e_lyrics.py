@@ -64,10 +64,13 @@ async def test_a_rating_is_recorded_replaced_and_removed(
         assert await eventually(ratings) == {fan.id: 3}
         await discord.add_reaction(reply, fan, FIVE)
         await eventually(lambda: _equals(ratings, {fan.id: 5}))
+        await discord.remove_reaction(reply, fan, FIVE)  # back to the 3 still on the answer
+        await eventually(lambda: _equals(ratings, {fan.id: 3}))
+        await discord.add_reaction(reply, fan, FIVE)
         await discord.remove_reaction(reply, fan, THREE)  # the older reaction: 5 stays
         await discord.add_reaction(reply, discord.user, ONE)
         await eventually(lambda: _equals(ratings, {fan.id: 5, discord.user.id: 1}))
-        await discord.remove_reaction(reply, fan, FIVE)
+        await discord.remove_reaction(reply, fan, FIVE)  # no reaction of theirs left
         await eventually(lambda: _equals(ratings, {discord.user.id: 1}))
 
 

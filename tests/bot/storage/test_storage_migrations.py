@@ -43,11 +43,12 @@ def _extra_migration(sql: str) -> Migration:
 async def test_fresh_database_has_tables_indexes_and_latest_version(
     db: Database, db_path: Path
 ) -> None:
-    assert LATEST_VERSION == 2
+    assert LATEST_VERSION == 3
     assert await db.schema_version() == LATEST_VERSION
     assert _names(db_path, "table") == {
         "generations",
         "ratings",
+        "rating_reactions",
         "schema_migrations",
         "corpus_entries",
         "training_runs",
@@ -120,6 +121,11 @@ async def test_upgrade_from_first_migration_keeps_rows(db_path: Path) -> None:
         assert row is not None
         assert (row.seed, row.output, row.params["temperature"]) == ("old seed", "old song", 0.7)
         assert await db.ratings_for(7) == {99: 4}
+        # The old rating became the reaction behind it: a newer reaction taken off falls
+        # back to it, and taking it off too withdraws the rating.
+        await db.add_reaction_rating(7, 99, 5)
+        assert await db.remove_reaction_rating(7, 99, 5) == 4
+        assert await db.remove_reaction_rating(7, 99, 4) is None
         # The new tables are there, empty, and usable straight after the upgrade.
         assert await db.corpus_counts() == {"pending": 0, "approved": 0, "rejected": 0}
         assert await db.last_training_run() is None
@@ -127,7 +133,7 @@ async def test_upgrade_from_first_migration_keeps_rows(db_path: Path) -> None:
         assert await db.record_audit(action="retrain", allowed=True, user_id=99) == 1
     assert {"corpus_entries", "training_runs", "audit_log"} <= _names(db_path, "table")
     recorded = _query(db_path, "SELECT version, name FROM schema_migrations ORDER BY version")
-    assert recorded == [(1, "generations_and_ratings"), (2, "corpus_training_audit")]
+    assert recorded == [(m.version, m.name) for m in MIGRATIONS]
 
 
 async def test_appended_migration_runs_on_existing_database(db_path: Path, make_generation) -> None:

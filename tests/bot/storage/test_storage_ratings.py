@@ -18,7 +18,7 @@ async def generation_id(db: Database, make_generation) -> int:
     return await db.record_generation(make_generation())
 
 
-async def test_rating_is_set_replaced_and_removed(db: Database, generation_id: int) -> None:
+async def test_rating_is_set_and_replaced(db: Database, generation_id: int) -> None:
     assert await db.ratings_for(generation_id) == {}
     await db.set_rating(generation_id, ALICE, 3)
     await db.set_rating(generation_id, BOB, 5)
@@ -27,20 +27,39 @@ async def test_rating_is_set_replaced_and_removed(db: Database, generation_id: i
     await db.set_rating(generation_id, ALICE, 1)  # a later rating replaces the earlier one
     assert await db.ratings_for(generation_id) == {ALICE: 1, BOB: 5}
 
-    assert await db.remove_rating(generation_id, ALICE) is True
-    assert await db.ratings_for(generation_id) == {BOB: 5}
-    assert await db.remove_rating(generation_id, ALICE) is False  # nothing left to remove
 
-
-async def test_removing_an_old_reaction_keeps_the_newer_score(
+async def test_reactions_taken_off_fall_back_to_the_latest_left(
     db: Database, generation_id: int
 ) -> None:
-    await db.set_rating(generation_id, ALICE, 3)
-    await db.set_rating(generation_id, ALICE, 5)  # user adds the 5 reaction…
-    assert await db.remove_rating(generation_id, ALICE, score=3) is False  # …then drops the 3
-    assert await db.ratings_for(generation_id) == {ALICE: 5}
-    assert await db.remove_rating(generation_id, ALICE, score=5) is True
-    assert await db.ratings_for(generation_id) == {}
+    for score in (2, 4, 3):  # ALICE reacts 2, then 4, then 3: her rating is 3
+        await db.add_reaction_rating(generation_id, ALICE, score)
+    await db.add_reaction_rating(generation_id, BOB, 5)
+    assert await db.ratings_for(generation_id) == {ALICE: 3, BOB: 5}
+
+    assert await db.remove_reaction_rating(generation_id, ALICE, 4) == 3  # not her current one
+    assert await db.remove_reaction_rating(generation_id, ALICE, 3) == 2  # back to the 2
+    await db.add_reaction_rating(generation_id, ALICE, 3)  # given again, it is the latest
+    await db.add_reaction_rating(generation_id, ALICE, 2)
+    await db.add_reaction_rating(generation_id, ALICE, 3)
+    assert await db.remove_reaction_rating(generation_id, ALICE, 3) == 2
+    assert await db.remove_reaction_rating(generation_id, ALICE, 2) is None  # none left
+    assert await db.ratings_for(generation_id) == {BOB: 5}
+    assert await db.remove_reaction_rating(generation_id, ALICE, 2) is None  # harmless again
+
+
+async def test_a_rating_given_otherwise_outlives_taking_off_an_older_reaction(
+    db: Database, generation_id: int
+) -> None:
+    await db.add_reaction_rating(generation_id, ALICE, 2)
+    await db.set_rating(generation_id, ALICE, 4)  # e.g. from the console
+    assert await db.remove_reaction_rating(generation_id, ALICE, 2) == 4
+
+
+async def test_a_reaction_on_an_unknown_generation_is_refused_whole(db: Database) -> None:
+    with pytest.raises(UnknownGenerationError):
+        await db.add_reaction_rating(31337, ALICE, 4)
+    with pytest.raises(InvalidRatingError):
+        await db.add_reaction_rating(31337, ALICE, 6)
 
 
 @pytest.mark.parametrize("score", [0, 6, -1, 2.5, "4", True, None])
