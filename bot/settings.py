@@ -1,11 +1,13 @@
 """Typed settings, read once at start-up from the environment and `.env`.
 
-A bad value stops start-up with one line naming the variable; the token is kept out of every
-repr so it can never reach a log by accident.
+A bad value, or a LYRICBOT_ variable that is no setting (a typo, an old name), stops start-up
+with one line naming the variable; the token is kept out of every repr so it can never reach a
+log by accident.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -132,6 +134,10 @@ FIELDS: list[tuple[str, str, Callable[[str], Any]]] = [
 ]
 
 
+# Settings that were renamed: an old name still in someone's .env is pointed to the new one.
+RENAMED = {"LYRICBOT_TORCH_THREADS": "LYRICBOT_GENERATION_THREADS"}
+
+
 def read_environment(env_file: Path | None = Path(".env")) -> dict[str, str]:
     """The process environment wins over `.env`, as operators expect."""
     values: dict[str, str] = {}
@@ -149,6 +155,7 @@ def load_settings(env: Mapping[str, str], *, require_token: bool = True) -> Sett
             "DISCORD_TOKEN is not set: put your bot token in .env (see .env.example), "
             "or try `lyricbot console`, which needs no token"
         )
+    _check_names(env)
     given: dict[str, Any] = {}
     for variable, name, parse in FIELDS:
         raw = env.get(variable, "").strip()
@@ -159,3 +166,15 @@ def load_settings(env: Mapping[str, str], *, require_token: bool = True) -> Sett
         except ValueError as exc:
             raise SettingsError(f"{variable}={raw!r} is invalid: {exc}") from None
     return Settings(token=token, **given)
+
+
+def _check_names(env: Mapping[str, str]) -> None:
+    """A misspelt or renamed LYRICBOT_ variable would otherwise be ignored without a word."""
+    known = [variable for variable, _, _ in FIELDS]
+    unknown = sorted(v for v in env if v.startswith("LYRICBOT_") and v not in known)
+    if not unknown:
+        return
+    variable, close = unknown[0], difflib.get_close_matches(unknown[0], known, 1)
+    hint = RENAMED.get(variable) or (close[0] if close else None)
+    also = f"; did you mean {hint}?" if hint else " (see .env.example)"
+    raise SettingsError(f"{variable} is not a lyricbot setting{also}")

@@ -29,6 +29,19 @@ def test_missing_token_and_bad_values_are_one_clear_line() -> None:
         load_settings({"DISCORD_TOKEN": "x", "LYRICBOT_TIMEZONE": "Mars/Base"})
 
 
+def test_an_unknown_or_renamed_variable_is_named_not_ignored() -> None:
+    renamed = "LYRICBOT_TORCH_THREADS is not a lyricbot setting; did you mean LYRICBOT_GENERATION"
+    with pytest.raises(SettingsError, match=renamed):
+        load_settings({"DISCORD_TOKEN": "x", "LYRICBOT_TORCH_THREADS": "2"})
+    with pytest.raises(
+        SettingsError,
+        match="LYRICBOT_WORKRS is not a lyricbot setting; did you mean LYRICBOT_WORKERS",
+    ):
+        load_settings({"DISCORD_TOKEN": "x", "LYRICBOT_WORKRS": "8"})
+    with pytest.raises(SettingsError, match="LYRICBOT_ZZZ is not a lyricbot setting"):
+        load_settings({"DISCORD_TOKEN": "x", "LYRICBOT_ZZZ": "1"})
+
+
 def test_the_token_never_appears_in_a_repr() -> None:
     settings = load_settings({"DISCORD_TOKEN": "super-secret-token"})
     assert "super-secret-token" not in repr(settings)
