@@ -18,11 +18,12 @@ import discord
 
 from bot.backup import backup, restore
 from bot.console import run_console
-from bot.discord_app.client import LyricBot
+from bot.discord_app.client import LyricBot, health_report
+from bot.discord_app.connect import log_in
 from bot.doctor import diagnose
 from bot.health import HealthServer
 from bot.logging_setup import configure_logging
-from bot.services.container import open_services
+from bot.services.container import Services, open_services
 from bot.services.corpus import CorpusService
 from bot.services.errors import UserFacingError
 from bot.settings import Settings, SettingsError, load_settings, read_environment
@@ -85,14 +86,25 @@ async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with (
-        open_services(settings, schedule=True) as services,
-        LyricBot(settings, services) as bot,
-    ):
-        health = HealthServer(settings.health_port, bot.health)
+    async with open_services(settings, schedule=True) as services:
+        bot: LyricBot | None = None  # until a login succeeds; the report reads it when asked
+        health = HealthServer(settings.health_port, lambda: health_report(services, bot))
         if settings.health_port:
             await health.start()
-        runner = asyncio.create_task(bot.start(settings.token), name="discord")
+        try:
+            bot = await log_in(lambda: LyricBot(settings, services), settings.token, stop)
+            if bot is not None:
+                await serve(bot, services, stop)
+        finally:
+            await health.close()
+    log.info("stopped cleanly")
+    return 0
+
+
+async def serve(bot: LyricBot, services: Services, stop: asyncio.Event) -> None:
+    """Run the gateway until a signal asks to stop, then let running answers finish."""
+    async with bot:
+        runner = asyncio.create_task(bot.connect(), name="discord")
         stopper = asyncio.create_task(stop.wait(), name="signal")
         done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if stopper in done:
@@ -101,13 +113,10 @@ async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
             await bot.drain(SHUTDOWN_GRACE_SECONDS)
         await bot.close()
         stopper.cancel()
-        await health.close()
         if runner in done:
-            runner.result()  # surface a login failure or crash
+            runner.result()  # surface a gateway failure discord.py gave up on
         else:
             await asyncio.gather(runner, return_exceptions=True)
-    log.info("stopped cleanly")
-    return 0
 
 
 async def console(settings: Settings, args: argparse.Namespace) -> int:

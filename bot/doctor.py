@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.services.registry import ModelRegistry
 from bot.settings import Settings
 from bot.storage import LATEST_VERSION, Database, StorageError
-from lyriccore.checkpoint import load_model
+from lyriccore.checkpoint import LAST, load_model
 from lyriccore.errors import CheckpointError
 
 MIN_FREE_BYTES = 500_000_000
@@ -46,7 +46,9 @@ def check_models(root: Path, default: str) -> list[Finding]:
     registry = ModelRegistry(root)
     names = registry.names()
     if not names:
-        return [Finding(True, f"no models in {root} yet: the starter model trains at first start")]
+        unfinished = (registry.first_model_staging() / "model" / LAST).is_file()
+        when = "resumes its unfinished run" if unfinished else "trains"
+        return [Finding(True, f"no models in {root} yet: the starter model {when} at first start")]
     findings = [Finding(True, f"{len(names)} model(s) in {root}: {', '.join(names[-5:])}")]
     serving = registry.serving() or default
     if serving not in names:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 
+from bot.discord_app.connect import OneLineReconnects
 from bot.settings import Settings
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
@@ -36,6 +37,7 @@ def configure_logging(settings: Settings) -> None:
     redact = RedactToken(settings.token)
     for handler in handlers:
         handler.setFormatter(logging.Formatter(FORMAT))
+        handler.addFilter(OneLineReconnects())
         handler.addFilter(redact)
     logging.basicConfig(level=settings.log_level, handlers=handlers, force=True)
     logging.getLogger("discord").setLevel(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from lyriccore.checkpoint import load_model
+from lyriccore.checkpoint import BEST, load_model
 from lyriccore.cli_args import (
     add_generate_args,
     add_train_args,
@@ -26,6 +26,7 @@ from lyriccore.evaluate import evaluate_model
 from lyriccore.generator import GenerationResult, Generator
 from lyriccore.history import EpochMetrics
 from lyriccore.sampling import SamplingParams
+from lyriccore.staging import adopt, staging_for, train_resumably
 from lyriccore.starter import STARTER_RECIPE, starter_training_corpus
 from lyriccore.trainer import train
 
@@ -137,14 +138,17 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_starter(args: argparse.Namespace) -> int:
-    if not (args.out / "best.pt").exists():
+    if not (args.out / BEST).exists():
+        staging = staging_for(args.out)
         print(f"training the starter model into {args.out} (a few minutes on a laptop CPU)")
-        corpus = starter_training_corpus()
         recipe = STARTER_RECIPE
         if args.max_minutes:
             recipe = replace(recipe, max_minutes=args.max_minutes)
-        resume = (args.out / "last.pt").exists()
-        train(corpus, recipe, args.out, resume=resume, on_epoch=print_epoch)
+        result = train_resumably(starter_training_corpus(), recipe, staging, on_epoch=print_epoch)
+        if result.stopped == "interrupted":
+            print(f"lyriccore: interrupted; run the same command to continue from {staging}")
+            return 130
+        adopt(staging, args.out)
     if args.no_sample:
         return 0
     generator = Generator.from_path(args.out)

@@ -11,6 +11,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_app.formatting import NO_PINGS
+from bot.discord_app.option_types import wrong_option
+from bot.discord_app.recovery import answer_stranded
 from bot.looplag import LoopLagMonitor
 from bot.services.container import Services
 from bot.services.errors import UserFacingError
@@ -43,6 +45,9 @@ class LyricTree(app_commands.CommandTree["LyricBot"]):
         finish; refuse new ones once shutdown has begun."""
         if self.client.draining:
             raise app_commands.CheckFailure("I'm restarting; please try again in a minute.")
+        problem = wrong_option(interaction)
+        if problem is not None:
+            raise app_commands.CheckFailure(problem)
         task = asyncio.current_task()
         if task is not None:
             self.client.in_flight.add(task)
@@ -88,6 +93,7 @@ class LyricBot(commands.Bot):
         self.in_flight: set[asyncio.Task[object]] = set()
         self.draining = False
         self.loop_lag = LoopLagMonitor()
+        self._recovery: asyncio.Task[None] | None = None
 
     async def drain(self, grace: float) -> None:
         """Stop taking commands and give running ones up to `grace` seconds to answer."""
@@ -101,8 +107,15 @@ class LyricBot(commands.Bot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
+        # Last: a failure above ends this login attempt, and nothing may answer for it.
+        self._recovery = asyncio.create_task(answer_stranded(self), name="stranded-requests")
+        self.in_flight.add(self._recovery)
+        self._recovery.add_done_callback(self.in_flight.discard)
 
     async def close(self) -> None:
+        if self._recovery is not None:
+            self._recovery.cancel()
+            await asyncio.gather(self._recovery, return_exceptions=True)
         await self.loop_lag.stop()
         await super().close()
 
@@ -118,24 +131,6 @@ class LyricBot(commands.Bot):
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to guild %s", len(synced), guild_id)
 
-    def health(self) -> dict[str, object]:
-        """What the health endpoint reports; healthy means connected with a model loaded."""
-        engine = self.services.engine
-        connected = self.is_ready() and not self.is_closed()
-        model_loaded = engine.loaded_generator(engine.default_model) is not None
-        return {
-            "healthy": connected and model_loaded,
-            "gateway_connected": connected,
-            "model_loaded": model_loaded,
-            "warming_up": engine.warming_up,
-            "serving_model": engine.default_model,
-            "queue_depth": engine.queue.depth,
-            "training": self.services.training.job is not None,
-            "draining": self.draining,
-            "generating_rows": engine.active_rows,
-            "loop_lag_ms": self.loop_lag.summary(),
-        }
-
     async def on_app_command_completion(
         self, interaction: discord.Interaction, command: app_commands.Command[Any, ..., Any]
     ) -> None:
@@ -147,3 +142,24 @@ class LyricBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("connected as %s (%s)", self.user, self.user.id if self.user else "?")
+
+
+def health_report(services: Services, bot: LyricBot | None) -> dict[str, object]:
+    """What the health endpoint reports; healthy means connected with a model loaded.
+    `bot` is None until a login succeeds: the state is "connecting" until the gateway is up."""
+    engine = services.engine
+    connected = bot is not None and bot.is_ready() and not bot.is_closed()
+    model_loaded = engine.loaded_generator(engine.default_model) is not None
+    return {
+        "healthy": connected and model_loaded,
+        "state": "connected" if connected else "connecting",
+        "gateway_connected": connected,
+        "model_loaded": model_loaded,
+        "warming_up": engine.warming_up,
+        "serving_model": engine.default_model,
+        "queue_depth": engine.queue.depth,
+        "training": services.training.job is not None,
+        "draining": bot is not None and bot.draining,
+        "generating_rows": engine.active_rows,
+        "loop_lag_ms": bot.loop_lag.summary() if bot is not None else None,
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -9,12 +10,15 @@ from dataclasses import dataclass
 from bot.services.corpus import CorpusService
 from bot.services.engine import EngineService
 from bot.services.lyrics import LyricsService
+from bot.services.pending import PendingRequests
 from bot.services.ratings import RatingService
-from bot.services.registry import ModelRegistry
+from bot.services.registry import FIRST_MODEL, ModelRegistry
 from bot.services.schedule import NightlyRetrain
 from bot.services.training import TrainingService
 from bot.settings import Settings
 from bot.storage import Database
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,7 @@ class Services:
     db: Database
     engine: EngineService
     lyrics: LyricsService
+    pending: PendingRequests
     ratings: RatingService
     corpus: CorpusService
     training: TrainingService
@@ -41,14 +46,21 @@ async def open_services(settings: Settings, *, schedule: bool = False) -> AsyncI
     try:
         await training.recover()
         await corpus.ensure_starter()
-        await engine.start()
+        if not await engine.start():
+            if settings.default_model == FIRST_MODEL:
+                training.start_first_model()
+            else:
+                log.error("default model %r not found in %s", settings.default_model,
+                          settings.models_dir)  # fmt: skip
         if schedule:
             nightly.start()
+        lyrics = LyricsService(engine, db, settings)
         yield Services(
             settings=settings,
             db=db,
             engine=engine,
-            lyrics=LyricsService(engine, db, settings),
+            lyrics=lyrics,
+            pending=PendingRequests(db, lyrics),
             ratings=RatingService(db, settings.rating_emojis),
             corpus=corpus,
             training=training,

@@ -2,33 +2,47 @@
 
 Generation never runs on the event loop: each model's requests are stepped together in one
 batch on its own thread (lyriccore/batcher.py), at most `workers` requests at a time. Models
-load lazily (also off the loop) and stay loaded. When the default model does not exist yet,
-the starter model is trained in a separate, niced process, so the bot stays responsive and
-answers "warming up".
+load lazily (also off the loop) and stay loaded; a checkpoint replaced on disk under the same
+name is loaded again, so whatever the registry holds is what is served. While the first model
+trains (TrainingService) there is nothing to load, and /lyrics answers "warming up".
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import NoReturn
 
 import torch
 
 from bot.services.errors import GenerationTimedOut, NoModel, WarmingUp
-from bot.services.processes import lower_priority
 from bot.services.queue import GenerationQueue, PositionCallback, Ticket
 from bot.services.registry import ModelRegistry
 from bot.settings import Settings
 from lyriccore.checkpoint import load_model
-from lyriccore.errors import CheckpointError, GenerationCancelled
+from lyriccore.errors import GenerationCancelled
 from lyriccore.generator import GenerationResult, Generator
 from lyriccore.sampling import SamplingParams
 
 log = logging.getLogger(__name__)
-STARTER_NAME = "starter"
+
+
+@dataclass
+class WarmUp:
+    """The first model is training: how long people are told to wait."""
+
+    deadline: float  # time.monotonic() when it should be done
+
+    def expect_in(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+
+    @property
+    def eta_seconds(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
 
 
 class EngineService:
@@ -41,14 +55,14 @@ class EngineService:
         self.queue = GenerationQueue(settings.workers, settings.queue_size)
         self._loader = ThreadPoolExecutor(1, thread_name_prefix="load-model")
         self._generators: dict[str, Generator] = {}
+        self._identities: dict[str, tuple[int, int, int]] = {}
         self._load_lock = asyncio.Lock()
-        self._warmup: asyncio.Task[None] | None = None
-        self._warmup_process: asyncio.subprocess.Process | None = None
+        self.warm_up: WarmUp | None = None  # set by TrainingService while the first model trains
         self._serving = registry.serving() or settings.default_model
 
     @property
     def warming_up(self) -> bool:
-        return self._warmup is not None and not self._warmup.done()
+        return self.warm_up is not None
 
     @property
     def default_model(self) -> str:
@@ -67,14 +81,12 @@ class EngineService:
     def model_names(self) -> list[str]:
         return self.registry.names()
 
-    async def start(self) -> None:
-        """Make sure there is something to serve: train the starter model if needed."""
+    async def start(self) -> bool:
+        """Load the serving model; False when there is none yet."""
         if self.registry.has(self.default_model):
             await self.generator_for(self.default_model)
-        elif self.default_model == STARTER_NAME:
-            self._warmup = asyncio.create_task(self._train_starter(), name="starter-training")
-        else:
-            log.error("default model %r not found in %s", self.default_model, self.registry.root)
+            return True
+        return False
 
     @property
     def active_rows(self) -> int:
@@ -85,27 +97,44 @@ class EngineService:
         return self._generators.get(name)
 
     def check_model(self, name: str | None) -> None:
-        """Refuse an unknown `model` option before any waiting starts."""
-        if name is not None and name not in self._generators:
+        """Refuse, before any waiting starts, an unknown `model` option, or a request for the
+        default model while there is none to serve yet (warming up, or none at all)."""
+        if name is not None:
             self.registry.path(name)
+        elif not self.registry.has(self.default_model):
+            self._no_default_model()
 
     async def generator_for(self, name: str | None) -> Generator:
+        """The loaded model for `name`, loading it first if it is new or was replaced."""
         name = name or self.default_model
-        if name in self._generators:
-            return self._generators[name]
         if not self.registry.has(name):
-            if name == self.default_model and self.warming_up:
-                raise WarmingUp()
             if name == self.default_model:
-                raise NoModel("No model is available yet; an admin needs to train one.")
-        path = self.registry.path(name)
+                self._no_default_model()
+            self.registry.path(name)  # says there is no such model
+        identity = self.registry.identity(name)
+        if self._identities.get(name) == identity:
+            return self._generators[name]
         async with self._load_lock:
-            if name not in self._generators:
-                loop = asyncio.get_running_loop()
-                loaded = await loop.run_in_executor(self._loader, load_model, path)
-                self._generators[name] = Generator(loaded, threads=self.settings.generation_threads)
-                log.info("loaded model %s (%s)", name, loaded.version)
+            if self._identities.get(name) != identity:
+                await self._load(name, identity)
         return self._generators[name]
+
+    def _no_default_model(self) -> NoReturn:
+        if self.warm_up is not None:
+            raise WarmingUp(self.warm_up.eta_seconds)
+        raise NoModel("No model is available yet; an admin needs to train one.")
+
+    async def _load(self, name: str, identity: tuple[int, int, int]) -> None:
+        """Off the event loop. A model already loaded under this name is swapped: requests
+        running on the old weights finish on them."""
+        loop = asyncio.get_running_loop()
+        loaded = await loop.run_in_executor(self._loader, load_model, self.registry.path(name))
+        if name in self._generators:
+            self._generators[name].swap(loaded)
+        else:
+            self._generators[name] = Generator(loaded, threads=self.settings.generation_threads)
+        self._identities[name] = identity
+        log.info("loaded model %s (%s)", name, loaded.version)
 
     async def generate(
         self,
@@ -142,36 +171,7 @@ class EngineService:
         except GenerationCancelled:
             raise GenerationTimedOut(self.settings.generation_timeout) from None
 
-    async def _train_starter(self) -> None:
-        out = self.registry.root / STARTER_NAME
-        log_path = self.registry.root / "starter-training.log"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        command = [
-            sys.executable, "-m", "lyriccore.cli", "starter", "--out", str(out),
-            "--max-minutes", str(self.settings.starter_minutes), "--no-sample",
-        ]  # fmt: skip
-        log.info("no model yet: training the starter model (log: %s)", log_path)
-        with log_path.open("ab") as sink:
-            self._warmup_process = await asyncio.create_subprocess_exec(
-                *command, stdout=sink, stderr=sink, preexec_fn=lower_priority
-            )
-            code = await self._warmup_process.wait()
-        if code != 0:
-            log.error("starter training failed (exit %s); see %s", code, log_path)
-            return
-        try:
-            await self.generator_for(STARTER_NAME)
-        except CheckpointError:
-            log.exception("the starter model could not be loaded")
-
     async def close(self) -> None:
-        process = self._warmup_process
-        if process is not None and process.returncode is None:
-            process.terminate()
-            await process.wait()
-        if self._warmup is not None:
-            self._warmup.cancel()
-            await asyncio.gather(self._warmup, return_exceptions=True)
         for generator in self._generators.values():
             await asyncio.to_thread(generator.close)
         self._loader.shutdown(wait=True, cancel_futures=True)

@@ -3,7 +3,7 @@
     UserFacingError
      ├── InvalidRequest   an option out of range, an empty or huge seed
      ├── QueueFull        too many requests waiting (carries retry_after)
-     ├── WarmingUp        no model trained yet; the starter model is training
+     ├── WarmingUp        no model trained yet; the first model is training (with an ETA)
      ├── UnknownModel     the `model` option names no model the bot has
      ├── NoModel          no model and none being trained: an operator must look
      └── GenerationTimedOut  the generation ran past its time budget and was stopped
@@ -27,9 +27,16 @@ class QueueFull(UserFacingError):
 
 
 class WarmingUp(UserFacingError):
-    def __init__(self) -> None:
+    def __init__(self, eta_seconds: float) -> None:
+        self.eta_seconds = eta_seconds
+        if eta_seconds < 60:
+            wait = "less than a minute"
+        elif eta_seconds < 90:
+            wait = "about a minute"
+        else:
+            wait = f"about {eta_seconds / 60:.0f} min"
         super().__init__(
-            "Warming up: my first model is still training. Try again in a few minutes."
+            f"Warming up: my first model is still training, {wait} to go. Try again then."
         )
 
 

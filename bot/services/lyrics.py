@@ -7,6 +7,7 @@ request is validated here, always.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from dataclasses import dataclass, replace
 
@@ -14,7 +15,7 @@ from bot.services.engine import EngineService
 from bot.services.errors import GenerationTimedOut, InvalidRequest, UserFacingError
 from bot.services.queue import PositionCallback, Ticket
 from bot.settings import Settings
-from bot.storage import Database, NewGeneration, Source, Status
+from bot.storage import Database, GenerationRow, NewGeneration, Source, Status
 from lyriccore.errors import LyricCoreError
 from lyriccore.generator import GenerationResult
 from lyriccore.sampling import SamplingParams
@@ -96,19 +97,26 @@ def _check(name: str, value: float | None) -> None:
     if value is None:
         return
     low, high = RANGES[name]
+    whole = isinstance(low, int) and isinstance(high, int)
+    kinds = int if whole else int | float
+    if isinstance(value, bool) or not isinstance(value, kinds) or value != value:  # NaN
+        what = "a whole number" if whole else "a number"
+        raise InvalidRequest(f"`{name}` must be {what} between {low:g} and {high:g}.")
     if not low <= value <= high:
         raise InvalidRequest(f"`{name}` must be between {low:g} and {high:g} (got {value:g}).")
 
 
 def validate(request: LyricsRequest, max_lines: int) -> SamplingParams:
     """Turn a request into sampling parameters, or say in one sentence what is wrong."""
+    if not isinstance(request.seed, str):
+        raise InvalidRequest("The seed must be text: give me a few words to start from.")
     seed = request.seed.strip()
     if not seed:
         raise InvalidRequest("The seed is empty: give me a few words to start from.")
     if len(seed) > SEED_MAX:
         raise InvalidRequest(f"The seed is {len(seed)} characters; the limit is {SEED_MAX}.")
     lines = request.lines if request.lines is not None else min(DEFAULT_LINES, max_lines)
-    if not 1 <= lines <= max_lines:
+    if isinstance(lines, bool) or not isinstance(lines, int) or not 1 <= lines <= max_lines:
         raise InvalidRequest(f"`lines` must be between 1 and {max_lines}.")
     for name in RANGES:
         value = request.temperature if name == "temperature" else getattr(request, name)
@@ -135,6 +143,8 @@ class LyricsService:
         """Everything that can refuse a request without waiting, and a place in line; the
         caller answers a refusal privately, before deferring publicly."""
         params = validate(request, self.settings.max_lines)
+        if params.rng_seed is None:  # fixed now, so the request can be written again alike
+            params = params.with_seed(secrets.randbelow(2**31))
         self.engine.check_model(request.model)
         return Admission(request, params, self.engine.queue.admit())
 
@@ -142,8 +152,15 @@ class LyricsService:
         await self.engine.queue.withdraw(admission.ticket)
 
     async def write(
-        self, admission: Admission, on_position: PositionCallback | None = None
+        self,
+        admission: Admission,
+        on_position: PositionCallback | None = None,
+        *,
+        shown: GenerationRow | None = None,
     ) -> LyricsAnswer:
+        """Generate and log. `shown` is a generation already attached to the answer's message
+        (a restart cut in after it was shown): writing the same text again keeps its row, so
+        its number and its ratings stay with the message."""
         request, params = admission.request, admission.params
         started = time.perf_counter()
         try:
@@ -158,11 +175,19 @@ class LyricsService:
             raise UserFacingError(f"I couldn't write that: {exc}") from exc
         seeded = params.with_seed(result.rng_seed)
         latency_ms = (time.perf_counter() - started) * 1000
+        if shown is not None and shown.output == result.texts[0]:
+            return LyricsAnswer(shown.id, request, seeded, result, latency_ms)
         row = self._row(request, seeded, result.model_version, "ok", latency_ms)
         generation_id = await self.db.record_generation(replace(row, output=result.texts[0]))
         return LyricsAnswer(generation_id, request, seeded, result, latency_ms)
 
-    async def attach_message(self, answer: LyricsAnswer, message_id: int) -> None:
+    async def attach_message(
+        self, answer: LyricsAnswer, message_id: int, *, replacing: GenerationRow | None = None
+    ) -> None:
+        """Link the answer's message to its row; a different row shown there before (see
+        `write`) gives the message up."""
+        if replacing is not None and replacing.id != answer.generation_id:
+            await self.db.detach_message(message_id)
         await self.db.attach_message(answer.generation_id, message_id)
 
     def _row(

@@ -2,7 +2,9 @@
 pointer file naming the one being served.
 
 A new version is trained in `.staging/` and renamed into place only when complete, so a crash
-or restart mid-training never leaves a half-written model among the servable ones.
+or restart mid-training never leaves a half-written model among the servable ones. The first
+model (`starter`, trained when there is nothing to serve) trains there too, in a folder of its
+own that survives restarts, so a bot that keeps being restarted still gets it finished.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.services.errors import UnknownModel
-from lyriccore.checkpoint import BEST, LAST
+from lyriccore.checkpoint import BEST, LAST, resolve_checkpoint
+from lyriccore.staging import STAGING, staging_for
 
 SERVING_FILE = "serving.json"
-STAGING = ".staging"
 LOGS = ".logs"
+FIRST_MODEL = "starter"
 
 
 class ModelRegistry:
@@ -39,6 +42,12 @@ class ModelRegistry:
 
     def has(self, name: str) -> bool:
         return name in self.names()
+
+    def identity(self, name: str) -> tuple[int, int, int]:
+        """For a name `has` lists: changes whenever the checkpoint served under it is replaced
+        (inode, size and modification time), so a loaded copy can tell that it is stale."""
+        stat = resolve_checkpoint(self.root / name).stat()
+        return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
     def path(self, name: str) -> Path:
         """Only names the registry lists resolve, so a user cannot point outside it."""
@@ -73,9 +82,19 @@ class ModelRegistry:
         folder.mkdir(parents=True, exist_ok=True)
         return folder / f"run-{run_id}.log"
 
+    def first_model_staging(self) -> Path:
+        """Kept across restarts (unlike a retrain's), so the first model's training resumes."""
+        return staging_for(self.root / FIRST_MODEL)
+
     def clear_staging(self) -> None:
-        """Leftovers of runs a crash or restart interrupted are never served: remove them."""
-        shutil.rmtree(self.root / STAGING, ignore_errors=True)
+        """Leftovers of retrains a crash or restart interrupted are never served: remove
+        them. The first model's unfinished run stays, to be resumed."""
+        folder = self.root / STAGING
+        if not folder.is_dir():
+            return
+        for leftover in folder.iterdir():
+            if leftover != self.first_model_staging():
+                shutil.rmtree(leftover, ignore_errors=True)
 
     def next_version(self) -> str:
         numbers = [int(n[1:5]) for n in self.names() if n[:1] == "v" and n[1:5].isdigit()]

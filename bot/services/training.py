@@ -5,6 +5,10 @@ count, so the bot keeps answering /lyrics at normal speed. The worker writes int
 folder; only a finished run is moved into the registry, and it is served only if it scores no
 worse than the serving model on the same fixed held-out text. Whatever happens to the worker
 (a crash, a kill, bad output), the serving model is untouched and the run is recorded.
+
+The first model, trained when there is nothing to serve at all, goes down the same road (a
+run with trigger "starter"): it is served only once finished, and its staging folder outlives
+a restart so the next process resumes it. The worker dies with the bot (processes.py).
 """
 
 from __future__ import annotations
@@ -21,16 +25,17 @@ from pathlib import Path
 from typing import Literal
 
 from bot.services.corpus import ApprovedSet, CorpusService
-from bot.services.engine import EngineService
+from bot.services.engine import EngineService, WarmUp
 from bot.services.errors import UserFacingError
-from bot.services.processes import lower_priority
+from bot.services.processes import child_setup
+from bot.services.registry import FIRST_MODEL
 from bot.settings import Settings
 from bot.storage import Database, NewTrainingRun, TrainingRun
 from bot.training.protocol import Progress, Verdict, decode
 from lyriccore.checkpoint import load_model
 
 log = logging.getLogger(__name__)
-Trigger = Literal["manual", "scheduled"]
+Trigger = Literal["manual", "scheduled", "starter"]
 ProgressCallback = Callable[["TrainingJob"], Awaitable[None]]
 
 
@@ -79,6 +84,7 @@ class TrainingService:
         self.job: TrainingJob | None = None
         self._process: asyncio.subprocess.Process | None = None
         self._stopping = False
+        self._first_model: asyncio.Task[None] | None = None
 
     async def recover(self) -> None:
         """After a crash or restart: no half-written model stays, no run stays 'running'."""
@@ -86,6 +92,28 @@ class TrainingService:
         count = await self.db.mark_interrupted_runs("the bot stopped while it ran")
         if count:
             log.warning("%d training run(s) were interrupted by a restart", count)
+
+    def start_first_model(self) -> None:
+        """Nothing to serve yet: train the first model in the background while /lyrics
+        answers "warming up" with the time left."""
+        minutes = self.settings.starter_minutes
+        self.engine.warm_up = WarmUp(time.monotonic() + minutes * 60)
+        self._first_model = asyncio.create_task(self._train_first_model(), name="first-model")
+
+    async def _train_first_model(self) -> None:
+        request = RetrainRequest(trigger="starter", minutes=self.settings.starter_minutes)
+        try:
+            run = await self.retrain(request, self._warm_up_progress)
+            log.info("first model: %s", run.reason)
+        except Exception:
+            log.exception("the first model could not be trained")
+        finally:
+            self.engine.warm_up = None
+
+    async def _warm_up_progress(self, job: TrainingJob) -> None:
+        warm_up, progress = self.engine.warm_up, job.progress
+        if warm_up is not None and progress is not None and progress.eta_seconds is not None:
+            warm_up.expect_in(progress.eta_seconds)
 
     async def retrain(
         self, request: RetrainRequest, on_progress: ProgressCallback | None = None
@@ -126,12 +154,16 @@ class TrainingService:
     async def _train(
         self, job: TrainingJob, approved: ApprovedSet, on_progress: ProgressCallback | None
     ) -> TrainingRun:
-        staging = self.engine.registry.staging(job.run_id)
+        first = job.request.trigger == "starter"
+        registry = self.engine.registry
+        staging = registry.first_model_staging() if first else registry.staging(job.run_id)
+        staging.mkdir(parents=True, exist_ok=True)
         (staging / "corpus.txt").write_text(approved.train_text, encoding="utf-8")
         (staging / "heldout.txt").write_text(approved.heldout_text, encoding="utf-8")
         verdict, error = await self._run_worker(job, staging, on_progress)
         if verdict is None:
-            shutil.rmtree(staging, ignore_errors=True)
+            if not (first and self._stopping):  # an interrupted first model resumes next start
+                shutil.rmtree(staging, ignore_errors=True)
             if self._stopping:
                 reason = "the bot was shutting down; the serving model is unchanged"
                 return await self.db.finish_training_run(job.run_id, "interrupted", reason=reason)
@@ -151,6 +183,8 @@ class TrainingService:
         ]  # fmt: skip
         if request.epochs:
             command += ["--epochs", str(request.epochs)]
+        if request.trigger == "starter":
+            command += ["--resume"]
         serving = self.engine.default_model
         if self.engine.registry.has(serving):
             command += ["--serving", str(self.engine.registry.path(serving))]
@@ -165,7 +199,7 @@ class TrainingService:
                 *self._command(job, staging),
                 stdout=asyncio.subprocess.PIPE,
                 stderr=errors,
-                preexec_fn=lower_priority,
+                preexec_fn=child_setup(),
             )
             verdict = await self._follow(job, process, on_progress)
             code = await process.wait()
@@ -196,8 +230,10 @@ class TrainingService:
     async def _decide(self, job: TrainingJob, verdict: Verdict, model_dir: Path) -> TrainingRun:
         """Adopt the finished run; serve it only if it is no worse on the held-out text."""
         registry = self.engine.registry
-        name = registry.next_version()
+        name = FIRST_MODEL if job.request.trigger == "starter" else registry.next_version()
         registry.adopt(model_dir, name)
+        if job.request.trigger == "starter":
+            shutil.rmtree(registry.first_model_staging(), ignore_errors=True)
         version = load_model(registry.path(name)).version
         metrics = {
             "candidate_bpc": verdict.candidate_bpc,
@@ -230,6 +266,8 @@ class TrainingService:
             process.terminate()
             with contextlib.suppress(ProcessLookupError):
                 await asyncio.wait_for(process.wait(), timeout=10)
+        if self._first_model is not None:
+            await asyncio.gather(self._first_model, return_exceptions=True)
 
 
 async def _safely(update: Awaitable[None]) -> None:

@@ -32,6 +32,9 @@ _PRAGMAS = (
     "PRAGMA synchronous = NORMAL",
     # Off by default in SQLite and per connection: without it ON DELETE CASCADE does nothing.
     "PRAGMA foreign_keys = ON",
+    # A deleted row's bytes are overwritten, not left in a free page: interaction tokens are
+    # secrets, and a forgotten one must not linger in the file.
+    "PRAGMA secure_delete = ON",
 )
 
 

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple, Self, get_args
 
 import aiosqlite
 
-from bot.storage import admin_tables, connection, migrations
+from bot.storage import admin_tables, connection, migrations, pending_table
 from bot.storage.errors import (
     DuplicateEntryError,
     ForeignDatabaseError,
@@ -47,6 +47,7 @@ from bot.storage.records import (
     NewCorpusEntry,
     NewGeneration,
     NewTrainingRun,
+    PendingRequest,
     ReviewDecision,
     StatsReport,
     TrainingRun,
@@ -281,6 +282,26 @@ class Database:
             f"SELECT {_GENERATION_COLUMNS} FROM generations WHERE id = ?", (generation_id,)
         )
         return _generation_row(rows[0]) if rows else None
+
+    async def detach_message(self, message_id: int) -> None:
+        """Free a message shown by an earlier generation, so an answer written again after a
+        restart can take its place."""
+        await self._write(
+            "UPDATE generations SET message_id = NULL WHERE message_id = ?", (message_id,)
+        )
+
+    # -- requests acknowledged, not yet answered ---------------------------------------------
+
+    async def add_pending(self, pending: PendingRequest) -> None:
+        await self._write(pending_table.INSERT_PENDING, pending_table.pending_values(pending))
+
+    async def pending_requests(self) -> list[PendingRequest]:
+        """Oldest first: their tokens run out first."""
+        rows = await self._fetchall(pending_table.ALL_PENDING)
+        return [pending_table.pending_row(row) for row in rows]
+
+    async def forget_pending(self, interaction_id: int) -> None:
+        await self._write(pending_table.DELETE_PENDING, (interaction_id,))
 
     # -- ratings ----------------------------------------------------------------------------
 
@@ -670,8 +691,14 @@ def _open_backup_target(partial: Path) -> sqlite3.Connection:
 
 
 def _finish_backup(target: sqlite3.Connection, partial: Path, path: Path) -> None:
-    """Make the copy a single rollback-journal file, close it, then rename it into place."""
+    """Make the copy a single rollback-journal file, close it, then rename it into place.
+
+    Interaction tokens are secrets that expire within 15 minutes: the copy keeps none, and
+    VACUUM rebuilds it so no deleted one lingers in a free page."""
+    target.execute("DELETE FROM pending_requests")
+    target.commit()
     target.execute("PRAGMA journal_mode = DELETE")
+    target.execute("VACUUM")
     target.close()
     os.replace(partial, path)
 

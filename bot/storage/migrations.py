@@ -146,10 +146,27 @@ INSERT INTO rating_reactions (generation_id, user_id, score, reacted_at)
     SELECT generation_id, user_id, score, rated_at FROM ratings ORDER BY rated_at;
 """
 
+_V4_PENDING_REQUESTS = """
+-- Requests acknowledged to Discord ("thinking…") and not yet answered. A crash strands them;
+-- the next start answers each one through its interaction's webhook while the token lives
+-- (15 minutes from created_at) and closes the rest in the log. token is a secret: it is kept
+-- only while the request is pending, deleted with its row, and left out of backups.
+CREATE TABLE pending_requests (
+    interaction_id INTEGER PRIMARY KEY,
+    created_at     TEXT    NOT NULL,
+    application_id INTEGER NOT NULL,
+    token          TEXT    NOT NULL,
+    message_id     INTEGER NOT NULL,
+    request_json   TEXT    NOT NULL
+                   CHECK (json_valid(request_json) AND json_type(request_json) = 'object')
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "generations_and_ratings", _V1_GENERATIONS_AND_RATINGS),
     Migration(2, "corpus_training_audit", _V2_CORPUS_TRAINING_AUDIT),
     Migration(3, "rating_reactions", _V3_RATING_REACTIONS),
+    Migration(4, "pending_requests", _V4_PENDING_REQUESTS),
 )
 LATEST_VERSION: int = MIGRATIONS[-1].version
 

@@ -7,7 +7,7 @@ type error in one place, not a ``KeyError`` at runtime in a handler.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Literal, get_args
@@ -115,6 +115,29 @@ class GenerationRow:
     latency_ms: float | None
     status: Status
     error: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PendingRequest:
+    """A request acknowledged to Discord and not answered yet, with what answering it takes.
+
+    ``created_at`` is when Discord created the interaction: its ``token`` (a secret, kept out
+    of ``repr`` so it never reaches a log) lets the bot edit ``message_id``, the "thinking…"
+    placeholder, for 15 minutes from then. ``request`` holds the request's fields, its RNG
+    seed fixed, so writing it again gives the same text.
+    """
+
+    interaction_id: int
+    created_at: datetime
+    application_id: int
+    token: str = field(repr=False)
+    message_id: int
+    request: Mapping[str, Any]
+
+    def __post_init__(self) -> None:
+        if self.created_at.tzinfo is None:
+            raise ValueError("created_at must be timezone-aware")
+        object.__setattr__(self, "request", frozen_params("request", self.request))
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -20,6 +19,7 @@ from lyriccore.corpus import load_corpus
 from lyriccore.errors import LyricCoreError
 from lyriccore.evaluate import score_text
 from lyriccore.history import EpochMetrics
+from lyriccore.staging import train_resumably
 from lyriccore.starter import STARTER_RECIPE
 from lyriccore.trainer import train
 
@@ -34,6 +34,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=STARTER_RECIPE.epochs)
     parser.add_argument("--max-minutes", type=float)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the unfinished run in --out, if any"
+    )
     return parser.parse_args(argv)
 
 
@@ -50,14 +53,27 @@ def recipe(args: argparse.Namespace) -> TrainConfig:
     )
 
 
-def report_progress(epochs: int, started: float) -> Callable[[EpochMetrics], None]:
-    def on_epoch(metrics: EpochMetrics) -> None:
-        elapsed = time.monotonic() - started
-        eta = elapsed / metrics.epoch * (epochs - metrics.epoch)
-        progress = Progress(metrics.epoch, epochs, metrics.train_loss, metrics.val_loss, eta)
-        print(encode("progress", progress), flush=True)
+class ProgressReporter:
+    """One progress event per epoch on stdout. The ETA is the sooner of the epochs left at
+    this run's pace and the time budget left; a resumed run's pace counts its own epochs."""
 
-    return on_epoch
+    def __init__(self, config: TrainConfig) -> None:
+        self.config = config
+        self.started = time.monotonic()
+        self.first_epoch: int | None = None
+
+    def __call__(self, metrics: EpochMetrics) -> None:
+        if self.first_epoch is None:
+            self.first_epoch = metrics.epoch
+        elapsed = time.monotonic() - self.started
+        pace = elapsed / (metrics.epoch - self.first_epoch + 1)
+        eta = pace * (self.config.epochs - metrics.epoch)
+        if self.config.max_minutes is not None:
+            eta = max(0.0, min(eta, self.config.max_minutes * 60 - elapsed))
+        progress = Progress(
+            metrics.epoch, self.config.epochs, metrics.train_loss, metrics.val_loss, eta
+        )
+        print(encode("progress", progress), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,8 +83,14 @@ def main(argv: list[str] | None = None) -> int:
         corpus = load_corpus(args.corpus)
         heldout = args.heldout.read_text(encoding="utf-8")
         config = recipe(args)
-        on_epoch = report_progress(config.epochs, time.monotonic())
-        result = train(corpus, config, args.out, progress=False, on_epoch=on_epoch)
+        on_epoch = ProgressReporter(config)
+        if args.resume:
+            result = train_resumably(corpus, config, args.out, progress=False, on_epoch=on_epoch)
+        else:
+            result = train(corpus, config, args.out, progress=False, on_epoch=on_epoch)
+        if result.stopped == "interrupted":  # Ctrl-C in a console: no verdict, no model
+            print("training interrupted", file=sys.stderr)
+            return 130
         candidate = score_text(load_model(args.out), heldout)
         serving = score_text(load_model(args.serving), heldout) if args.serving else None
     except LyricCoreError as exc:

@@ -16,6 +16,7 @@ from .gateway import (
     PRIVILEGED_INTENTS,
 )
 from .interactions import CallbackRecord, FakeInteraction
+from .local import fetch, free_port
 from .models import (
     EPHEMERAL,
     FakeChannel,
@@ -63,4 +64,6 @@ __all__ = [
     "RequestRecord",
     "SyncCall",
     "Upload",
+    "fetch",
+    "free_port",
 ]

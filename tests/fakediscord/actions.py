@@ -63,6 +63,22 @@ class UserActions:
         data = self._command_data(command, invocation.options, invocation.resolved)
         return await self._dispatch_interaction(APPLICATION_COMMAND, name, data, member, channel)
 
+    async def invoke_forged(
+        self,
+        name: str,
+        options: list[dict[str, Any]],
+        *,
+        user: UserLike | None = None,
+        channel_id: int | None = None,
+    ) -> FakeInteraction:
+        """Runs ``/name`` with ``options`` exactly as given (``name``, ``type``, ``value``),
+        neither typed nor checked: what a forged or buggy client could send."""
+        channel = self._channel(channel_id)
+        command = self._synced_command(name, channel.guild_id)
+        member = self._as_member(user, channel)
+        data = self._command_data(command, options, {})
+        return await self._dispatch_interaction(APPLICATION_COMMAND, name, data, member, channel)
+
     async def invoke_autocomplete(
         self,
         name: str,

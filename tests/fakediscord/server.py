@@ -49,6 +49,8 @@ class FakeDiscord(UserActions):
     other privileged intent is closed with 4014, as on Discord.
     ``ui_settle``: how long after a message or modal appears a click or submit may come
     (see ``UserActions._settle``).
+    ``port``: serve on this port instead of a free one, so a bot can be pointed at a Discord
+    that is not up yet (start it later, or stop and start it again: an outage).
     """
 
     def __init__(
@@ -59,6 +61,7 @@ class FakeDiscord(UserActions):
         interaction_deadline: float | None = 3.0,
         privileged_intents: int = PRIVILEGED_INTENTS,
         ui_settle: float = 0.5,
+        port: int | None = None,
     ) -> None:
         self.state = DiscordState(signal=ChangeSignal())
         self.ui_settle = ui_settle
@@ -82,6 +85,9 @@ class FakeDiscord(UserActions):
         self._rest = RestServer(self.state, self.faults, interaction_deadline)
         self._runner: web.AppRunner | None = None
         self._socket: socket.socket | None = None
+        self._port = port or 0
+        if port:
+            self.state.origin = f"http://127.0.0.1:{port}"
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -99,7 +105,8 @@ class FakeDiscord(UserActions):
     async def start(self) -> None:
         """Binds a free port on 127.0.0.1 and serves REST, the gateway and attachments."""
         self._socket = sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self._port))
         self.state.origin = f"http://127.0.0.1:{sock.getsockname()[1]}"
         app = self._rest.build(self.gateway.handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)

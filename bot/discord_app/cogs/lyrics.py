@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_app.answers import deliver
 from bot.discord_app.checks import channel_allowed, lyrics_cooldown
 from bot.discord_app.client import LyricBot, reply_privately
-from bot.discord_app.formatting import NO_PINGS, format_answer
 from bot.services.errors import UserFacingError
 from bot.services.lyrics import LyricsRequest
-
-log = logging.getLogger(__name__)
 
 
 class LyricsCog(commands.Cog):
@@ -55,47 +51,34 @@ class LyricsCog(commands.Cog):
             channel_id=interaction.channel_id, user_id=interaction.user.id,
             interaction_id=interaction.id,
         )  # fmt: skip
-        service = self.bot.services.lyrics
+        services = self.bot.services
         try:
-            admission = service.admit(request)
+            admission = services.lyrics.admit(request)
         except UserFacingError as exc:
             await reply_privately(interaction, str(exc))
             return
         try:
             callback = await interaction.response.defer(thinking=True)
+            placeholder = callback.message_id if callback is not None else None
+            if placeholder is None:
+                placeholder = (await interaction.original_response()).id
+            await services.pending.hold(
+                admission,
+                application_id=interaction.application_id,
+                token=interaction.token,
+                message_id=placeholder,
+                created_at=interaction.created_at,
+            )
         except BaseException:
-            await service.withdraw(admission)
+            await services.lyrics.withdraw(admission)
             raise
 
         async def show_position(position: int) -> None:
             await interaction.edit_original_response(content=f"⏳ Queued: position {position}.")
 
-        try:
-            answer = await service.write(admission, show_position)
-        except UserFacingError as exc:
-            # After a public defer Discord turns the first follow-up into the visible answer,
-            # so the problem is said there, in place of the "thinking" placeholder.
-            await interaction.edit_original_response(content=f"⚠️ {exc}")
-            return
-        # Link the message before showing the answer: if the process dies right after the
-        # edit, reactions on what the user sees must still find their generation.
-        placeholder = callback.message_id if callback is not None else None
-        if placeholder is None:
-            placeholder = (await interaction.original_response()).id
-        await service.attach_message(answer, placeholder)
-        message = await interaction.edit_original_response(
-            content=format_answer(answer), allowed_mentions=NO_PINGS
+        await deliver(
+            self.bot, admission, placeholder, interaction.edit_original_response, show_position
         )
-        await self._add_rating_reactions(message)
-
-    async def _add_rating_reactions(self, message: discord.Message) -> None:
-        """The answer is delivered already: a failing reaction costs one rating button, never
-        the command (and never a "try again" that would invite a duplicate)."""
-        for emoji in self.bot.settings.rating_emojis:
-            try:
-                await message.add_reaction(emoji)
-            except discord.HTTPException as exc:
-                log.warning("could not add rating reaction %s to %s: %s", emoji, message.id, exc)
 
     @lyrics.autocomplete("model")
     async def model_names(

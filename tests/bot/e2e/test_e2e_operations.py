@@ -3,26 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
-import socket
-import urllib.request
 
-from fakediscord import FakeDiscord
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def fetch(url: str) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+from fakediscord import FakeDiscord, fetch, free_port
 
 
 async def test_health_reports_gateway_model_queue_and_loop_lag(

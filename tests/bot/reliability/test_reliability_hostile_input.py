@@ -180,3 +180,43 @@ async def test_an_unknown_model_named_like_a_mention_is_not_echoed_raw(
             _, reply = await ask({"seed": "we drift", "model": model}, within=60)
             assert reply.ephemeral and UNKNOWN_MODEL in reply.content
             _never_pings(reply)
+
+
+STRING, INTEGER, NUMBER = 3, 4, 10  # Discord's option types
+FORGED: list[tuple[list[dict[str, Any]], str]] = [
+    ([{"name": "seed", "type": NUMBER, "value": 5}], "`seed` must be text (got 5)."),
+    ([{"name": "seed", "type": STRING, "value": None}], "`seed` must be text (got null)."),
+    ([{"name": "seed", "type": STRING, "value": ["a"]}], '`seed` must be text (got ["a"]).'),
+    (
+        [{"name": "seed", "type": STRING, "value": "hi"}, {"name": "lines", "type": INTEGER,
+          "value": "3"}],
+        '`lines` must be a whole number (got "3").',
+    ),
+    (
+        [{"name": "seed", "type": STRING, "value": "hi"}, {"name": "temperature",
+          "type": NUMBER, "value": "abc"}],
+        '`temperature` must be a number (got "abc").',
+    ),
+    (
+        [{"name": "seed", "type": STRING, "value": "hi"}, {"name": "top_k", "type": INTEGER,
+          "value": 2.5}],
+        "`top_k` must be a whole number (got 2.5).",
+    ),
+    (
+        [{"name": "seed", "type": STRING, "value": "hi"}, {"name": "rng_seed", "type": INTEGER,
+          "value": True}],
+        "`rng_seed` must be a whole number (got true).",
+    ),
+]  # fmt: skip
+
+
+async def test_options_of_the_wrong_json_type_get_a_clear_private_answer(
+    discord: FakeDiscord, start_bot, db
+) -> None:
+    async with start_bot():
+        for options, expected in FORGED:
+            interaction = await discord.invoke_forged("lyrics", options)
+            reply = await interaction.wait_for_reply(30)
+            assert reply.ephemeral and reply.content == expected, (options, reply.content)
+            _never_pings(reply)
+        assert (await db.stats(None)).total_generations == 0

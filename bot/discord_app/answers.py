@@ -1,0 +1,77 @@
+"""Putting a written answer where the person waits for it: in place of the "thinking…"
+placeholder, reached through the live interaction or, after a restart, through its webhook.
+
+The request stays held (services/pending.py) until the person can see the outcome, so a crash
+at any point before that leaves it to be answered at the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.discord_app.formatting import NO_PINGS, format_answer
+from bot.services.errors import UserFacingError
+from bot.services.lyrics import Admission
+from bot.services.queue import PositionCallback
+from bot.storage import GenerationRow
+
+if TYPE_CHECKING:
+    from bot.discord_app.client import LyricBot
+
+log = logging.getLogger(__name__)
+Edit = Callable[..., Awaitable[discord.Message]]
+
+
+async def deliver(
+    bot: LyricBot,
+    admission: Admission,
+    message_id: int,
+    edit: Edit,
+    on_position: PositionCallback | None = None,
+    *,
+    shown: GenerationRow | None = None,
+) -> None:
+    """Write the answer and show it; a refusal (time budget, queue, model) is shown there too.
+    `shown`: what the message showed already, when a restart interrupted its delivery."""
+    services = bot.services
+    message: discord.Message | None = None
+    try:
+        try:
+            answer = await services.lyrics.write(admission, on_position, shown=shown)
+        except UserFacingError as exc:
+            # After a public defer the placeholder is the visible answer: say the problem there.
+            await edit(content=f"⚠️ {discord.utils.escape_mentions(str(exc))}")
+        else:
+            # Link the message before showing the answer: if the process dies right after the
+            # edit, reactions on what the user sees must still find their generation.
+            await services.lyrics.attach_message(answer, message_id, replacing=shown)
+            message = await edit(content=format_answer(answer), allowed_mentions=NO_PINGS)
+    except Exception:
+        await services.pending.release(admission)
+        raise
+    await services.pending.release(admission)
+    if message is not None:
+        await add_rating_reactions(bot, message)
+
+
+async def add_rating_reactions(bot: LyricBot, message: discord.Message) -> None:
+    """The answer is delivered already: a failing reaction costs one rating button, never
+    the command (and never a "try again" that would invite a duplicate)."""
+    for emoji in bot.settings.rating_emojis:
+        try:
+            await message.add_reaction(emoji)
+        except discord.HTTPException as exc:
+            log.warning("could not add rating reaction %s to %s: %s", emoji, message.id, exc)
+
+
+def placeholder_edit(webhook: discord.Webhook, message_id: int) -> Edit:
+    """Editing the placeholder through the interaction's webhook, as after a restart."""
+
+    async def edit(**fields: Any) -> discord.Message:
+        return await webhook.edit_message(message_id, **fields)
+
+    return edit
