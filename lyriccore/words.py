@@ -13,11 +13,13 @@ binary searches (one per distinct next letter) instead of a trie of Python dicts
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Iterable
 
 _WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|')*|'(?:[^\W\d_]|')*", re.UNICODE)
 _PAST_ALL = "\U0010ffff"
+_KEYS = itertools.count()
 
 
 def is_word_char(char: str) -> bool:
@@ -41,6 +43,7 @@ class WordSet:
     def __init__(self, words: Iterable[str]) -> None:
         self.words = sorted(set(words))
         self._members = frozenset(self.words)
+        self.key = next(_KEYS)  # unique for the process's life: masks are cached by it
 
     def __len__(self) -> int:
         return len(self.words)

@@ -1,0 +1,131 @@
+"""The words one model may write, and which of them rhyme: built once per model, then shared.
+
+"Known" words are what the model learnt to spell: its training corpus's words (those its
+vocabulary can write), or, for a checkpoint older than the word list, the lexicon's. Rhymes
+are looked up among known words only, so a forced rhyme is a word the model writes fluently.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from functools import cached_property
+
+from lyriccore.checkpoint import LoadedModel
+from lyriccore.errors import ConfigError
+from lyriccore.pronounce import Lexicon, load_lexicon
+from lyriccore.words import WordSet, word_runs
+
+log = logging.getLogger(__name__)
+
+
+class ModelWords:
+    """Word sets for one model; every property is computed once and read-only after."""
+
+    def __init__(self, loaded: LoadedModel, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.level = loaded.tokenizer.level
+        self.has_corpus_words = loaded.corpus_words is not None
+        if not self.has_corpus_words:
+            log.warning(
+                "%s carries no word list (trained before it was stored): strict words and "
+                "rhymes use the lexicon only",
+                loaded.version,
+            )
+        self._spellable = _spellable_test(loaded)
+        self._corpus = [w for w in loaded.corpus_words or () if self._spellable(w)]
+        self._lock = threading.Lock()
+        self._rhymable: dict[tuple[int, bool], WordSet] = {}
+
+    @cached_property
+    def lexicon_words(self) -> WordSet:
+        return WordSet(w for w in self.lexicon.words() if self._spellable(w))
+
+    @cached_property
+    def strict_words(self) -> WordSet:
+        return WordSet([*self._corpus, *self.lexicon_words.words])
+
+    def allowed(self, mode: str) -> WordSet | None:
+        """The words `words=mode` lets the model finish; None when any word goes."""
+        if mode == "off":
+            return None
+        return self.strict_words if mode == "strict" else self.lexicon_words
+
+    @cached_property
+    def known(self) -> WordSet:
+        return WordSet(self._corpus) if self._corpus else self.lexicon_words
+
+    def known_in(self, mode: str) -> WordSet:
+        """Known words that `words=mode` allows: where line endings are chosen."""
+        if mode != "lexicon":
+            return self.known
+        return WordSet(w for w in self.known.words if w in self.lexicon) or self.lexicon_words
+
+    @cached_property
+    def _by_rhyme(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """Known words with a lexicon pronunciation, by rhyming part and by stressed vowel."""
+        parts: dict[str, list[str]] = defaultdict(list)
+        vowels: dict[str, list[str]] = defaultdict(list)
+        for word in self.known.words:
+            sound = self.lexicon.sound(word)
+            if sound.known:
+                for part in sound.rhymes:
+                    parts[part].append(word)
+                for vowel in sound.vowels:
+                    vowels[vowel].append(word)
+        return parts, vowels
+
+    def rhymes_of(self, word: str, *, near: bool = False) -> set[str]:
+        """Known words that rhyme with `word` (never `word` itself)."""
+        sound = self.lexicon.sound(word)
+        index = self._by_rhyme[1 if near else 0]
+        keys = sound.vowels if near else sound.rhymes
+        found = {w for key in keys for w in index.get(key, ())}
+        found.discard(word)
+        return found
+
+    def rhymable(self, needed: int, *, near: bool = False) -> WordSet:
+        """Known words with at least `needed` known rhymes: where an A-line may end."""
+        key = (needed, near)
+        with self._lock:
+            if key not in self._rhymable:
+                index = self._by_rhyme[1 if near else 0]
+                words = {w for group in index.values() if len(group) > needed for w in group}
+                self._rhymable[key] = WordSet(words)
+            return self._rhymable[key]
+
+    def check_can_rhyme(self, needed: int, *, near: bool = False) -> None:
+        if needed and not len(self.rhymable(needed, near=near)):
+            raise ConfigError(
+                "this model's vocabulary cannot rhyme (no two words it knows share a rhyming "
+                "sound): choose the free scheme"
+            )
+
+
+def _spellable_test(loaded: LoadedModel):  # type: ignore[no-untyped-def]
+    """A test of whether the model can write a word: every character (char level) or the word
+    itself (word level) is in its vocabulary."""
+    tokenizer = loaded.tokenizer
+    if tokenizer.level == "word":
+        vocab = {w for token in tokenizer.tokens for w in word_runs(token)}
+        return vocab.__contains__
+    chars = {t for t in tokenizer.tokens if len(t) == 1}
+    lowered = chars if not tokenizer.lowercase else {c.lower() for c in chars}
+    return lambda word: all(c in lowered or c.upper() in chars for c in word)
+
+
+_CACHE: dict[int, tuple[LoadedModel, ModelWords]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def model_words(loaded: LoadedModel) -> ModelWords:
+    """The one `ModelWords` of a loaded model, built on its first constrained request."""
+    with _CACHE_LOCK:
+        entry = _CACHE.get(id(loaded.model))
+        if entry is None or entry[0] is not loaded:
+            entry = (loaded, ModelWords(loaded, load_lexicon()))
+            _CACHE[id(loaded.model)] = entry
+            while len(_CACHE) > 8:
+                _CACHE.pop(next(iter(_CACHE)))
+        return entry[1]
