@@ -54,6 +54,11 @@ def check_syllables(pattern: tuple[int, ...]) -> None:
         raise ConfigError(f"syllables per line must be between {low} and {high}, not {bad[0]}")
 
 
+def most_rhymes(scheme: str | None) -> int:
+    """The most lines that must rhyme with one line of `scheme` (AAAA: 3, ABCB: 1, free: 0)."""
+    return max((scheme.count(c) - 1 for c in scheme), default=0) if scheme else 0
+
+
 @dataclass(frozen=True)
 class LineGoal:
     """What one line must do. `partner` is the earlier line it must rhyme with; `rhymes_needed`

