@@ -53,6 +53,12 @@ class Decoding:
             stream.push(token)
         return all(s.done for s in self.streams)
 
+    def stepping(self) -> np.ndarray:
+        """Which rows the model must be fed this step."""
+        if self.lines is None:
+            return np.ones(self.rows, bool)
+        return self.lines.stepping()
+
     def after_step(self, store: RowStore) -> None:
         if self.lines is not None:
             self.lines.after_step(store)

@@ -138,6 +138,11 @@ class LineChooser:
     def _ended(self, tracker: LineTracker) -> Ended:
         return Ended(tracker.last_word, tracker.syllables_if_ended(self.lexicon))
 
+    def stepping(self) -> np.ndarray:
+        """Rows still writing their line, or just done with it (their state must take in the
+        line's last token before it is kept); the others wait as they are."""
+        return np.array([not c.finished or c.snapshot is None for c in self.rows], bool)
+
     def after_step(self, store: RowStore) -> None:
         """Snapshot rows that just finished; once a sample's K rows all have, keep one."""
         for row, candidate in enumerate(self.rows):
