@@ -20,6 +20,7 @@ from lyriccore.constraints.tokens import TokenTable
 from lyriccore.constraints.tracker import LineTracker
 from lyriccore.form import line_goal
 from lyriccore.model_words import ModelWords, model_words
+from lyriccore.permodel import PerModel
 from lyriccore.rowstore import RowStore
 from lyriccore.sampling import SamplingParams
 from lyriccore.seeds import PreparedSeed
@@ -63,7 +64,6 @@ class LineChooser:
         self.constraints = RowConstraints(self.table, self.lexicon)
         self.tokens = loaded.tokenizer.tokens
         self.allowed = self.words.allowed(params.words)
-        self.endings = self.words.known_in(params.words)
         self.kept: list[list[Ended]] = [[] for _ in range(params.samples)]
         self.done = [False] * params.samples
         tracker = self._seed_tracker(seed, loaded)
@@ -95,7 +95,7 @@ class LineChooser:
             partner = self.kept[sample][goal.partner]
             used = {e.word for e in self.kept[sample][goal.partner :]}
             rhymes = self.words.rhymes_of(partner.word, near=p.near_rhyme) - used
-            ending = WordSet(w for w in rhymes if w in self.endings) or None
+            ending = WordSet(rhymes) or None
             force_at = target - 1 if target else max(2, partner.syllables - 1)
         elif goal.rhymes_needed:
             ending = self.words.rhymable(goal.rhymes_needed, near=p.near_rhyme)
@@ -185,15 +185,5 @@ class LineChooser:
         return [self.streams[s * self.k] for s in range(len(self.kept))]
 
 
-_TABLES: dict[int, tuple[LoadedModel, TokenTable]] = {}
-
-
-def token_table(loaded: LoadedModel) -> TokenTable:
-    """One token table per loaded model (its mask cache is what makes steps cheap)."""
-    entry = _TABLES.get(id(loaded.model))
-    if entry is None or entry[0] is not loaded:
-        entry = (loaded, TokenTable(loaded.tokenizer))
-        _TABLES[id(loaded.model)] = entry
-        while len(_TABLES) > 8:
-            _TABLES.pop(next(iter(_TABLES)))
-    return entry[1]
+token_table = PerModel(lambda loaded: TokenTable(loaded.tokenizer))
+"""One token table per loaded model (its mask cache is what makes steps cheap)."""

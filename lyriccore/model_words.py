@@ -2,7 +2,8 @@
 
 "Known" words are what the model learnt to spell: its training corpus's words (those its
 vocabulary can write), or, for a checkpoint older than the word list, the lexicon's. Rhymes
-are looked up among known words only, so a forced rhyme is a word the model writes fluently.
+are looked up among known words that the lexicon can say, so a forced rhyme is a word the
+model writes fluently and a rhyme that is heard, whatever the words mode.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from functools import cached_property
 
 from lyriccore.checkpoint import LoadedModel
 from lyriccore.errors import ConfigError
+from lyriccore.permodel import PerModel
 from lyriccore.pronounce import Lexicon, load_lexicon
 from lyriccore.words import WordSet, word_runs
 
@@ -62,12 +64,6 @@ class ModelWords:
     @cached_property
     def known(self) -> WordSet:
         return WordSet(self._corpus) if self._corpus else self.lexicon_words
-
-    def known_in(self, mode: str) -> WordSet:
-        """Known words that `words=mode` allows: where line endings are chosen."""
-        if mode != "lexicon":
-            return self.known
-        return WordSet(w for w in self.known.words if w in self.lexicon) or self.lexicon_words
 
     @cached_property
     def _by_rhyme(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -127,17 +123,5 @@ def _spellable_test(loaded: LoadedModel) -> Callable[[str], bool]:
     return lambda word: all(c in lowered or c.upper() in chars for c in word)
 
 
-_CACHE: dict[int, tuple[LoadedModel, ModelWords]] = {}
-_CACHE_LOCK = threading.Lock()
-
-
-def model_words(loaded: LoadedModel) -> ModelWords:
-    """The one `ModelWords` of a loaded model, built on its first constrained request."""
-    with _CACHE_LOCK:
-        entry = _CACHE.get(id(loaded.model))
-        if entry is None or entry[0] is not loaded:
-            entry = (loaded, ModelWords(loaded, load_lexicon()))
-            _CACHE[id(loaded.model)] = entry
-            while len(_CACHE) > 8:
-                _CACHE.pop(next(iter(_CACHE)))
-        return entry[1]
+model_words = PerModel(lambda loaded: ModelWords(loaded, load_lexicon()))
+"""The one `ModelWords` of a loaded model, built on its first constrained request."""
