@@ -5,7 +5,8 @@ free samples, strict words alone, and AABB / ABAB / ABCB with 8 syllables, best 
 words, each scored by `lyriccore.evaluate.song_report` (real-word rate, rhyme adherence,
 syllable accuracy, copied lines against the model's training text, distinct-n, mean NLL per
 token of the kept lines). Then wall time: one request at a time (median), and 16 requests
-submitted together (the batch serves them as one), free against ABAB·8·K8·strict.
+submitted together (the batch serves them as one), free against ABAB·8·K8·strict; and
+ABAB·8·strict at K = 1, 2, 4, 8, to choose the default K.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ STRICT = replace(FREE, words="strict")
 SCHEMES = ("AABB", "ABAB", "ABCB")
 SYLLABLES = (8,)
 BEST_OF = 8
+BEST_OF_SWEEP = (1, 2, 4, 8)
 CONCURRENT = 16
 
 
@@ -62,8 +64,24 @@ def _one_model(path: Path, training_text: str, seeds: list[int]) -> dict[str, An
                 **song_report(generator, params, form, training_text, seeds),
             }
         report["cost"] = _cost(generator, seeds)
+        report["best_of"] = _best_of(generator, training_text, seeds)
         generator.close()
     return report
+
+
+def _best_of(generator: Generator, training_text: str, seeds: list[int]) -> dict[str, Any]:
+    """ABAB·8·strict for K = 1, 2, 4, 8: what each K buys and costs (choosing the default)."""
+    form, sweep = SongForm("ABAB", SYLLABLES), {}
+    for k in BEST_OF_SWEEP:
+        params = replace(shaped("ABAB"), best_of=k)
+        figures = song_report(generator, params, form, training_text, seeds)
+        sweep[str(k)] = {
+            "rhyme_adherence": figures["rhyme"]["adherence"],
+            "syllables": figures["syllables"],
+            "nll_per_token": figures["nll_per_token"],
+            "seconds_per_request": figures["seconds"] / len(seeds),
+        }
+    return sweep
 
 
 def _cost(generator: Generator, seeds: list[int]) -> dict[str, Any]:

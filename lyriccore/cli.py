@@ -148,6 +148,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         "model_config": loaded.config.to_dict(),
         "train_config": loaded.train_config,
         "corpus_fingerprint": loaded.corpus_fingerprint,
+        "corpus_words": None if loaded.corpus_words is None else len(loaded.corpus_words),
         "metrics": loaded.metrics,
     }
     print(json.dumps(info, indent=2))

@@ -107,7 +107,8 @@ class Generator:
         *,
         cancel: threading.Event | None = None,
     ) -> Future[GenerationResult]:
-        """Start continuing `seed` and return at once. A bad seed raises here; setting
+        """Start continuing `seed` and return at once. A bad seed, or a song form this model
+        cannot write (ConfigError), raises here; setting
         `cancel` stops the work within one step with GenerationCancelled, so a time budget
         really frees the batch."""
         params = params or SamplingParams()

@@ -186,3 +186,18 @@ def test_cli_generate_with_a_scheme_and_strict_words(
     with pytest.raises(SystemExit):
         main([*argv[:3], "--scheme", "A1"])
     assert "letters only" in capsys.readouterr().err
+
+
+def test_evaluate_reports_song_metrics_free_and_shaped(
+    char_model: Path, small_corpus: Corpus, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "songs.txt"
+    corpus.write_text(small_corpus.text, encoding="utf-8")
+    argv = ["evaluate", "--model", str(char_model), "--corpus", str(corpus), "--samples", "2"]
+    assert main([*argv, "--scheme", "AABB", "--best-of", "2", "--words", "strict"]) == 0
+    songs = json.loads(capsys.readouterr().out)["songs"]
+    free, shaped = songs["free"], songs["shaped"]
+    assert shaped["real_word_rate"] == 1.0 > free["real_word_rate"]
+    assert shaped["rhyme"]["adherence"] == 1.0 and free["rhyme"]["required_pairs"] > 0
+    assert 0 <= shaped["copied_line_rate"] <= 1 and shaped["longest_copied_span"] > 0
+    assert shaped["nll_per_token"] > 0 and songs["params"]["scheme"] == "AABB"
