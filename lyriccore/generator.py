@@ -24,6 +24,7 @@ from lyriccore.beam import beam_search
 from lyriccore.checkpoint import LoadedModel, load_model
 from lyriccore.cpu_lstm import CpuLSTM
 from lyriccore.form import most_rhymes
+from lyriccore.lines import token_table
 from lyriccore.model_words import model_words
 from lyriccore.sampling import SamplingParams
 from lyriccore.seeds import PreparedSeed, prepare_seed
@@ -82,6 +83,14 @@ class Generator:
     def active_rows(self) -> int:
         """Streams being generated right now, all requests together."""
         return sum(r.active_rows for r in self._runners)
+
+    def prepare_song_form(self) -> None:
+        """Build the serving model's word sets and token masks now (~1–2 s, once per model)
+        rather than in its first request with a scheme or strict words; safe from any thread."""
+        words = model_words(self._model)
+        for needed in range(1, 4):  # AABB and ABCB, AAB-, AAAA
+            words.rhymable(needed)
+        token_table(self._model)
 
     def swap(self, model: LoadedModel) -> LoadedModel:
         """Serve `model` from now on; returns the previous one. Running requests are not

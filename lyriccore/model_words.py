@@ -29,7 +29,6 @@ class ModelWords:
 
     def __init__(self, loaded: LoadedModel, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
-        self.level = loaded.tokenizer.level
         self.has_corpus_words = loaded.corpus_words is not None
         if not self.has_corpus_words:
             log.warning(
@@ -39,21 +38,15 @@ class ModelWords:
             )
         self._spellable = _spellable_test(loaded)
         self._corpus = [w for w in loaded.corpus_words or () if self._spellable(w)]
-        self._lock = threading.Lock()
-        self._rhymable: dict[tuple[int, bool], WordSet] = {}
-
-    @cached_property
-    def lexicon_words(self) -> WordSet:
-        """Lexicon words the model can write; letter names ("s", "t") are no words of a song."""
-        return WordSet(
+        # Lexicon words the model can write; letter names ("s", "t") are no words of a song.
+        self.lexicon_words = WordSet(
             w
-            for w in self.lexicon.words()
+            for w in lexicon.words()
             if (len(w) > 1 or w in SINGLE_LETTER_WORDS) and self._spellable(w)
         )
-
-    @cached_property
-    def strict_words(self) -> WordSet:
-        return WordSet([*self._corpus, *self.lexicon_words.words])
+        self.strict_words = WordSet([*self._corpus, *self.lexicon_words.words])
+        self._lock = threading.Lock()
+        self._rhymable: dict[tuple[int, bool], WordSet] = {}
 
     def allowed(self, mode: str) -> WordSet | None:
         """The words `words=mode` lets the model finish; None when any word goes."""
@@ -63,6 +56,7 @@ class ModelWords:
 
     @cached_property
     def known(self) -> WordSet:
+        """The words this model learnt to spell (its corpus's, else the lexicon's)."""
         return WordSet(self._corpus) if self._corpus else self.lexicon_words
 
     @cached_property

@@ -93,6 +93,7 @@ def test_same_seed_same_text_alone_batched_and_on_the_plain_path(
     generator: Generator, loaded: LoadedModel
 ) -> None:
     seeds = ["rain", "we drift", "", "o my he"]
+    generator.prepare_song_form()
     alone = [generator.generate(s, p).texts for s, p in zip(seeds, SHAPED, strict=True)]
     free = [generator.submit("la", SamplingParams(rng_seed=9, lines=6)) for _ in range(3)]
     together = [generator.submit(s, p) for s, p in zip(seeds, SHAPED, strict=True)]
