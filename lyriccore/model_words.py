@@ -99,9 +99,14 @@ class ModelWords:
         if allowed is not None and not len(allowed):
             raise ConfigError(f"this model's vocabulary writes no {words} words: use words=off")
         if rhymes_needed and not len(self.rhymable(rhymes_needed, near=near)):
+            if not len(self.rhymable(1, near=near)):
+                raise ConfigError(
+                    "this model's vocabulary cannot rhyme (no two words it knows share a "
+                    "rhyming sound): choose the free scheme"
+                )
             raise ConfigError(
-                "this model's vocabulary cannot rhyme (no two words it knows share a rhyming "
-                "sound): choose the free scheme"
+                f"this model knows no {rhymes_needed + 1} words that rhyme together: "
+                "use fewer lines of one letter in the scheme"
             )
 
 

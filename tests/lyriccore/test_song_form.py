@@ -21,7 +21,7 @@ from lyriccore.reference import plain_sample
 from lyriccore.sampling import SamplingParams
 from lyriccore.songmetrics import SongForm, rhyme_adherence, song_lines, syllable_accuracy
 from lyriccore.trainer import train
-from lyriccore.words import word_runs
+from lyriccore.words import WordSet, word_runs
 
 SHAPED = [
     SamplingParams(rng_seed=1, lines=4, words="strict", best_of=3),
@@ -202,3 +202,19 @@ def test_evaluate_reports_song_metrics_free_and_shaped(
     assert shaped["rhyme"]["adherence"] == 1.0 and free["rhyme"]["required_pairs"] > 0
     assert 0 <= shaped["copied_line_rate"] <= 1 and shaped["longest_copied_span"] > 0
     assert shaped["nll_per_token"] > 0 and songs["params"]["scheme"] == "AABB"
+
+
+def test_what_counts_as_a_word_and_where_it_may_go() -> None:
+    assert word_runs("Don't cry, well-a-day 'tis 42 LOVE'") == [
+        "don't", "cry", "well", "a", "day", "'tis", "love'",
+    ]  # fmt: skip
+    words = WordSet(["love", "lover", "loves", "low", "o'er"])
+    assert words.next_chars("lo") == "vw" and words.next_chars("love") == "rs"
+    assert words.next_chars("o") == "'" and words.next_chars("x") == ""
+    assert words.is_prefix("lov") and not words.is_prefix("lx")
+
+
+def test_a_seed_ending_inside_an_unknown_word_is_finished_freely(generator: Generator) -> None:
+    params = SamplingParams(lines=2, words="strict", scheme="AA", best_of=2, rng_seed=1)
+    text = generator.generate("we drift xqz", params).texts[0]
+    assert text.startswith("we drift xqz") and len(song_lines(text)) == 2
