@@ -1,4 +1,4 @@
-"""`python -m bench [SUITE] [--quick]` (SUITE: all|train|generate|serve|curves|quality):
+"""`python -m bench [SUITE] [--quick]` (SUITE: all|train|generate|serve|curves|quality|songs):
 run lyricbot's benchmarks and print one JSON report (also written to bench/results/latest.json).
 
 Progress goes to stderr; the report is the only thing on stdout.
@@ -36,7 +36,9 @@ from bench.curves import curves
 from bench.generate_speed import generation
 from bench.latency import latency
 from bench.quality import quality
+from bench.songs import songs
 from bench.train_speed import char_training, models_for_generation, word_training
+from lyriccore.corpus import load_corpus
 
 log = logging.getLogger("bench")
 BUSY_WARNING = 0.25  # cores used by other processes before the run that deserve a warning
@@ -48,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         "suite",
         nargs="?",
         default="all",
-        choices=("all", "train", "generate", "serve", "curves", "quality"),
+        choices=("all", "train", "generate", "serve", "curves", "quality", "songs"),
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
     parser.add_argument(
@@ -63,6 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--minutes", type=float, help="the quality section's budget (default 10, --quick 0.1)"
+    )
+    parser.add_argument(
+        "--song-model",
+        nargs=2,
+        action="append",
+        metavar=("MODEL", "CORPUS"),
+        type=Path,
+        help="songs: a model folder and its training corpus (repeatable; default: the "
+        "generation char model and the data file)",
     )
     return parser
 
@@ -98,6 +109,9 @@ def run(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
         results["generation"] = _filed(figures, watch)
         watch = Contention()
         results["latency"] = _filed(latency(ctx, models["char"], threads), watch)
+    if args.suite in ("all", "songs"):
+        watch = Contention()
+        results["songs"] = _filed(songs(ctx, _song_models(args, ctx, models)), watch)
     if args.suite in ("all", "serve"):
         models = models or models_for_generation(ctx)
         for name, section in (("service", service), ("discord", discord)):
@@ -105,6 +119,18 @@ def run(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
             figures = asyncio.run(section(ctx, models["char"], args.gen_threads))
             results[f"serving_{name}"] = _filed(figures, watch)
     return results
+
+
+def _song_models(
+    args: argparse.Namespace, ctx: Context, models: dict[str, Path]
+) -> list[tuple[str, Path, str]]:
+    """The models the songs section measures, each with the text it was trained on."""
+    if args.song_model:
+        return [
+            (model.name, model, load_corpus(corpus).text) for model, corpus in args.song_model
+        ]
+    models = models or models_for_generation(ctx)
+    return [("generation_char_model", models["char"], ctx.text)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

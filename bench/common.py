@@ -55,6 +55,7 @@ class Sizes:
     latency_users: tuple[int, ...] = (1, 16)
     latency_rounds: int = 10
     retrain_minutes: float = 3.0
+    song_seeds: int = 16
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -80,6 +81,7 @@ class Sizes:
             latency_users=(2,),
             latency_rounds=2,
             retrain_minutes=0.5,
+            song_seeds=2,
         )
 
 

@@ -1,10 +1,10 @@
 """Self-contained checkpoints, written atomically and loaded without unpickling code.
 
 A checkpoint holds everything needed to serve or resume a model: format version, model config,
-vocabulary, weights, training config, metrics, corpus fingerprint and (for `last`) optimiser
-and RNG state. It is written to a temporary file, fsynced and renamed into place, so a crash
-mid-write leaves the previous file intact; it is read with `weights_only=True`, so a file
-carrying a pickle payload is refused instead of run.
+vocabulary, the training text's word list, weights, training config, metrics, corpus
+fingerprint and (for `last`) optimiser and RNG state. It is written to a temporary file,
+fsynced and renamed into place, so a crash mid-write leaves the previous file intact; it is
+read with `weights_only=True`, so a file carrying a pickle payload is refused instead of run.
 """
 
 from __future__ import annotations
@@ -97,6 +97,9 @@ class LoadedModel:
     metrics: list[dict[str, Any]]
     train_config: dict[str, Any]
     corpus_fingerprint: str
+    # The distinct words of the training text (strict word mode); None for checkpoints
+    # written before they carried it.
+    corpus_words: tuple[str, ...] | None = None
 
 
 def resolve_checkpoint(model_path: Path) -> Path:
@@ -131,7 +134,17 @@ def load_model(model_path: Path, *, device: str | torch.device = "cpu") -> Loade
         metrics=list(data.get("metrics", [])),
         train_config=dict(data.get("train_config", {})),
         corpus_fingerprint=str(data.get("corpus_fingerprint", "")),
+        corpus_words=_corpus_words(data),
     )
+
+
+def _corpus_words(data: dict[str, Any]) -> tuple[str, ...] | None:
+    words = data.get("corpus_words")
+    if words is None:
+        return None
+    if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+        raise CheckpointError("checkpoint word list is malformed")
+    return tuple(words)
 
 
 def model_version(path: Path) -> str:

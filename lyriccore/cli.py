@@ -14,8 +14,10 @@ from pathlib import Path
 
 from lyriccore.checkpoint import BEST, load_model
 from lyriccore.cli_args import (
+    add_form_args,
     add_generate_args,
     add_train_args,
+    form_from_args,
     params_from_args,
     ranged,
     train_config,
@@ -58,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--model", type=Path, required=True)
     cmd.add_argument("--corpus", type=Path, required=True)
     cmd.add_argument("--samples", type=int, default=8, help="samples for text metrics")
+    cmd.add_argument("--lines", type=ranged(int, 1, 1000), default=8, help="lines per sample")
+    cmd.add_argument("--rng-seed", type=int, default=0, help="the samples' fixed seed")
+    cmd.add_argument(
+        "--train-corpus", type=Path, help="text to look copied lines up in (default --corpus)"
+    )
+    add_form_args(cmd)
     cmd.set_defaults(handler=cmd_evaluate)
     cmd = sub.add_parser("info", help="a model's version, config and metrics")
     cmd.add_argument("--model", type=Path, required=True)
@@ -116,7 +124,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     loaded = load_model(args.model)
     corpus = load_corpus(args.corpus, lowercase=loaded.tokenizer.lowercase)
-    report = evaluate_model(loaded, corpus, samples=args.samples)
+    shaped = SamplingParams(samples=args.samples, lines=args.lines, **form_from_args(args))
+    training = load_corpus(args.train_corpus).text if args.train_corpus else None
+    report = evaluate_model(
+        loaded,
+        corpus,
+        samples=args.samples,
+        lines=args.lines,
+        rng_seed=args.rng_seed,
+        shaped=shaped if shaped.shapes_lines else None,
+        training_text=training,
+    )
     print(json.dumps({"model": loaded.version, **report.to_dict()}, indent=2))
     return 0
 
@@ -131,6 +149,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         "model_config": loaded.config.to_dict(),
         "train_config": loaded.train_config,
         "corpus_fingerprint": loaded.corpus_fingerprint,
+        "corpus_words": None if loaded.corpus_words is None else len(loaded.corpus_words),
         "metrics": loaded.metrics,
     }
     print(json.dumps(info, indent=2))

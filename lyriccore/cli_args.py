@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from lyriccore.config import TrainConfig
-from lyriccore.sampling import SamplingParams
+from lyriccore.errors import ConfigError
+from lyriccore.form import parse_scheme, parse_syllables
+from lyriccore.sampling import MAX_BEST_OF, WORD_MODES, SamplingParams
 
 
 def ranged(kind: Callable[[str], Any], low: float, high: float) -> Callable[[str], Any]:
@@ -114,6 +116,45 @@ def add_generate_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--samples", type=ranged(int, 1, 256), default=1)
     parser.add_argument("--rng-seed", type=int, help="same seed, same text")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_form_args(parser)
+
+
+def add_form_args(parser: argparse.ArgumentParser) -> None:
+    """The song-form options (lines.py), shared by generate and evaluate."""
+    parser.add_argument("--scheme", type=checked(parse_scheme), help="AABB, ABAB, ... or free")
+    parser.add_argument(
+        "--syllables", type=checked(parse_syllables), help="per line: 8, or a pattern 8,6,8,6"
+    )
+    parser.add_argument("--syllable-tolerance", type=ranged(int, 0, 5), default=1)
+    parser.add_argument(
+        "--best-of", type=ranged(int, 1, MAX_BEST_OF), default=1, help="candidates per line"
+    )
+    parser.add_argument("--words", choices=WORD_MODES, default="off", help="real words only")
+    parser.add_argument("--near-rhyme", action="store_true", help="same stressed vowel rhymes")
+
+
+def checked(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse type from a parser that raises ConfigError with a user-facing line."""
+
+    def run(text: str) -> Any:
+        try:
+            return parse(text)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    run.__name__ = parse.__name__
+    return run
+
+
+def form_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "scheme": args.scheme,
+        "syllables": args.syllables,
+        "syllable_tolerance": args.syllable_tolerance,
+        "best_of": args.best_of,
+        "words": args.words,
+        "near_rhyme": args.near_rhyme,
+    }
 
 
 def params_from_args(args: argparse.Namespace) -> SamplingParams:
@@ -132,4 +173,5 @@ def params_from_args(args: argparse.Namespace) -> SamplingParams:
         stop=args.stop,
         samples=args.samples,
         rng_seed=args.rng_seed,
+        **form_from_args(args),
     )

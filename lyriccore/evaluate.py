@@ -1,9 +1,11 @@
-"""Held-out scoring of a trained model: perplexity, bits per char, and sample text metrics."""
+"""Held-out scoring of a trained model: perplexity, bits per char, sample text metrics, and
+song metrics (songmetrics.py) of free and shaped generation."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -13,7 +15,10 @@ from lyriccore.checkpoint import LoadedModel
 from lyriccore.corpus import Corpus
 from lyriccore.errors import CorpusError
 from lyriccore.generator import Generator
+from lyriccore.model_words import model_words
 from lyriccore.sampling import SamplingParams
+from lyriccore.seeds import start_ids
+from lyriccore.songmetrics import SongForm, song_metrics
 from lyriccore.textmetrics import text_metrics
 from lyriccore.trainer import evaluate_loss
 
@@ -29,6 +34,7 @@ class Evaluation:
     unknown_rate: float
     tokens: int
     samples: dict[str, Any]
+    songs: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +44,7 @@ class Evaluation:
             "unknown_rate": self.unknown_rate,
             "tokens": self.tokens,
             "samples": self.samples,
+            **({"songs": self.songs} if self.songs else {}),
         }
 
 
@@ -71,14 +78,67 @@ def score_text(loaded: LoadedModel, text: str) -> HeldOutScore:
     )
 
 
+def continuation_nll(loaded: LoadedModel, text: str) -> float:
+    """Mean NLL per token the model gives `text` written from an empty seed (its own output:
+    every token is in the vocabulary)."""
+    tokenizer = loaded.tokenizer
+    ids = start_ids(tokenizer, []) + tokenizer.encode(text)
+    if len(ids) < 2:
+        return 0.0
+    inputs = torch.tensor([ids])
+    with torch.inference_mode():
+        logits, _ = loaded.model(inputs[:, :-1])
+        return float(torch.nn.functional.cross_entropy(logits[0].float(), inputs[0, 1:]))
+
+
+def song_report(
+    generator: Generator,
+    params: SamplingParams,
+    form: SongForm,
+    training_text: str,
+    seeds: list[int],
+) -> dict[str, Any]:
+    """Song metrics (held to `form`) on samples from fixed RNG seeds, with the chosen lines'
+    mean NLL per token and the wall time."""
+    loaded, started = generator.model, time.perf_counter()
+    texts = [generator.generate("", params.with_seed(s)).continuations for s in seeds]
+    seconds = time.perf_counter() - started
+    flat = [t for group in texts for t in group]
+    nll = [continuation_nll(loaded, t) for t in flat]
+    return {
+        **song_metrics(flat, form, model_words(loaded), training_text),
+        "nll_per_token": sum(nll) / len(nll) if nll else 0.0,
+        "seconds": seconds,
+    }
+
+
 def evaluate_model(
-    loaded: LoadedModel, corpus: Corpus, *, samples: int = 8, lines: int = 8, rng_seed: int = 0
+    loaded: LoadedModel,
+    corpus: Corpus,
+    *,
+    samples: int = 8,
+    lines: int = 8,
+    rng_seed: int = 0,
+    shaped: SamplingParams | None = None,
+    training_text: str | None = None,
 ) -> Evaluation:
-    """Held-out scores plus text metrics on generated samples."""
+    """Held-out scores plus text metrics on generated samples; with `shaped`, song metrics of
+    free and shaped generation on the same seeds (copies looked up in `training_text`)."""
     score = score_text(loaded, corpus.text)
     generator = Generator(loaded)
     params = SamplingParams(samples=samples, lines=lines, rng_seed=rng_seed)
     texts = generator.generate("", params).continuations
+    songs: dict[str, Any] = {}
+    if shaped is not None:
+        seeds, reference = [rng_seed], training_text or corpus.text
+        free = replace(shaped, scheme=None, syllables=None, best_of=1, words="off")
+        form = SongForm(shaped.scheme, shaped.syllables, shaped.near_rhyme)
+        songs = {
+            "params": shaped.to_dict(),
+            "free": song_report(generator, free, form, reference, seeds),
+            "shaped": song_report(generator, shaped, form, reference, seeds),
+        }
+    generator.close()
     return Evaluation(
         loss=score.loss,
         perplexity=math.exp(min(score.loss, 50.0)),
@@ -86,4 +146,5 @@ def evaluate_model(
         unknown_rate=score.unknown_rate,
         tokens=score.tokens,
         samples=text_metrics(texts).to_dict(),
+        songs=songs,
     )

@@ -23,6 +23,9 @@ from lyriccore.batcher import BatchRunner
 from lyriccore.beam import beam_search
 from lyriccore.checkpoint import LoadedModel, load_model
 from lyriccore.cpu_lstm import CpuLSTM
+from lyriccore.form import most_rhymes
+from lyriccore.lines import token_table
+from lyriccore.model_words import model_words
 from lyriccore.sampling import SamplingParams
 from lyriccore.seeds import PreparedSeed, prepare_seed
 from lyriccore.streams import Output
@@ -81,6 +84,14 @@ class Generator:
         """Streams being generated right now, all requests together."""
         return sum(r.active_rows for r in self._runners)
 
+    def prepare_song_form(self) -> None:
+        """Build the serving model's word sets and token masks now (~1–2 s, once per model)
+        rather than in its first request with a scheme or strict words; safe from any thread."""
+        words = model_words(self._model)
+        for needed in range(1, 4):  # AABB and ABCB, AAB-, AAAA
+            words.rhymable(needed)
+        token_table(self._model)
+
     def swap(self, model: LoadedModel) -> LoadedModel:
         """Serve `model` from now on; returns the previous one. Running requests are not
         disturbed: they finish in the previous model's batches, which then end."""
@@ -105,7 +116,8 @@ class Generator:
         *,
         cancel: threading.Event | None = None,
     ) -> Future[GenerationResult]:
-        """Start continuing `seed` and return at once. A bad seed raises here; setting
+        """Start continuing `seed` and return at once. A bad seed, or a song form this model
+        cannot write (ConfigError), raises here; setting
         `cancel` stops the work within one step with GenerationCancelled, so a time budget
         really frees the batch."""
         params = params or SamplingParams()
@@ -116,6 +128,10 @@ class Generator:
             loaded = self._model
             runner = min(self._runners, key=lambda r: r.load)
         prepared = prepare_seed(loaded.tokenizer, seed)
+        if params.shapes_lines:
+            model_words(loaded).check_form(
+                params.words, most_rhymes(params.scheme), near=params.near_rhyme
+            )
         if params.beam > 1:
             outputs = self._beams.submit(_beam, loaded, prepared, params, cancel)
         else:

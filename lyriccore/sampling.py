@@ -15,6 +15,10 @@ from typing import Any
 import numpy as np
 
 from lyriccore.errors import ConfigError
+from lyriccore.form import check_syllables, parse_scheme
+
+WORD_MODES = ("off", "strict", "lexicon")
+MAX_BEST_OF = 32
 
 LIMITS: dict[str, tuple[float, float]] = {
     "temperature": (0.05, 3.0),
@@ -25,7 +29,14 @@ LIMITS: dict[str, tuple[float, float]] = {
 
 @dataclass(frozen=True)
 class SamplingParams:
-    """How to continue a seed. `top_k=0` and `top_p=1.0` switch those filters off."""
+    """How to continue a seed. `top_k=0` and `top_p=1.0` switch those filters off.
+
+    The song-form fields shape whole lines (lines.py): `best_of` candidates per line, one
+    kept; `scheme` letters (AABB, ABAB, ...) that repeat over stanzas; `syllables` per line,
+    one number or a repeating pattern, within `syllable_tolerance`; `words` "strict" (training
+    or lexicon words only), "lexicon" (lexicon words only) or "off"; `near_rhyme` accepts
+    endings that share the stressed vowel only.
+    """
 
     temperature: float = 0.8
     top_k: int = 0
@@ -40,6 +51,12 @@ class SamplingParams:
     stop: str | None = None
     samples: int = 1
     rng_seed: int | None = None
+    scheme: str | None = None
+    syllables: tuple[int, ...] | None = None
+    syllable_tolerance: int = 1
+    best_of: int = 1
+    words: str = "off"
+    near_rhyme: bool = False
 
     def __post_init__(self) -> None:
         for name, (low, high) in LIMITS.items():
@@ -57,6 +74,25 @@ class SamplingParams:
             raise ConfigError("with beam search, samples must be <= beam")
         if self.stop == "":
             raise ConfigError("stop marker must not be empty")
+        self._check_form()
+
+    def _check_form(self) -> None:
+        # Normalised in place, so equal requests compare and log equal ("abab" is "ABAB").
+        object.__setattr__(self, "scheme", parse_scheme(self.scheme))
+        if self.syllables is not None:
+            object.__setattr__(self, "syllables", tuple(self.syllables))
+            check_syllables(self.syllables)
+        _check_range("syllable_tolerance", self.syllable_tolerance, 0, 5)
+        _check_range("best_of", self.best_of, 1, MAX_BEST_OF)
+        if self.words not in WORD_MODES:
+            raise ConfigError(f"words must be one of {', '.join(WORD_MODES)}, not {self.words!r}")
+        if self.beam > 1 and self.shapes_lines:
+            raise ConfigError("beam search takes no scheme, syllables, best_of or words")
+
+    @property
+    def shapes_lines(self) -> bool:
+        """Whether decoding goes line by line with constraints (lines.py), not token by token."""
+        return bool(self.scheme or self.syllables or self.best_of > 1 or self.words != "off")
 
     def with_seed(self, rng_seed: int) -> SamplingParams:
         return replace(self, rng_seed=rng_seed)

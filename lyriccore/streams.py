@@ -38,10 +38,15 @@ class Stream:
             return self.lines_done / self.params.lines
         return len(self.ids) / self.params.max_tokens
 
-    def fork(self, token: int) -> Stream:
-        """A copy of this stream with `token` appended, for beam search's branching."""
+    def copy(self) -> Stream:
+        """An independent copy, for best-of-K lines' forking."""
         child = copy.copy(self)
         child.ids = list(self.ids)
+        return child
+
+    def fork(self, token: int) -> Stream:
+        """A copy of this stream with `token` appended, for beam search's branching."""
+        child = self.copy()
         child.push(token)
         return child
 

@@ -37,6 +37,7 @@ from lyriccore.history import EpochMetrics, write_history
 from lyriccore.model import LyricsLSTM, ModelConfig, State, detach_state
 from lyriccore.seeding import capture_rng_state, restore_rng_state, seed_everything
 from lyriccore.tokenizer import Tokenizer, build_tokenizer, tokenizer_from_dict
+from lyriccore.words import corpus_words
 
 log = logging.getLogger(__name__)
 EpochCallback = Callable[[EpochMetrics], None]
@@ -118,6 +119,7 @@ class Trainer:
         self.device = pick_device(self.config.device)
         self.tokenizer = self._tokenizer(saved)
         self.train_data, self.val_data = self._datasets()
+        self.corpus_words = corpus_words(self.corpus.text)  # strict word mode's list
         self.model = LyricsLSTM(self._model_config()).to(self.device)
         # fused: one kernel for every parameter's update instead of a dozen ops per tensor.
         self.optimizer = torch.optim.Adam(
@@ -358,6 +360,7 @@ class Trainer:
             "train_config": self.config.to_dict(),
             "metrics": [m.to_dict() for m in self.run.history],
             "corpus_fingerprint": self.corpus.fingerprint,
+            "corpus_words": self.corpus_words,
         }
 
     def _resume_state(self) -> dict[str, Any]:
