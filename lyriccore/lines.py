@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from lyriccore.checkpoint import LoadedModel
-from lyriccore.constraints.rules import RowConstraints, RowGoal
+from lyriccore.constraints.goal import RowGoal
+from lyriccore.constraints.rows import RowConstraints
 from lyriccore.constraints.tokens import TokenTable
 from lyriccore.constraints.tracker import LineTracker
 from lyriccore.form import line_goal
