@@ -5,6 +5,8 @@
    fixed number of tokens each), aggregate chars/s — they are stepped in one batch.
    `lyrics_<N>_users`: N users each sending /lyrics (8 lines) back to back through
    `LyricsService.admit` + `write`, the path a Discord command takes: latency percentiles.
+   `song_form`: the same for free writing, the bot's defaults and a scheme with syllables,
+   with each one's latency as a multiple of free writing's.
 2. `discord`: the real bot process (`python -m bot run`, the real discord.py client) against the
    fake Discord of tests/fakediscord on 127.0.0.1, N users each sending /lyrics back to back;
    latency is from the interaction's creation to the settled answer, as a user sees it. Then
@@ -28,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import BenchError, Context, median, percentile
-from bot.services.container import open_services
+from bot.services.container import Services, open_services
 from bot.services.lyrics import LyricsRequest
 from bot.settings import Settings
 from lyriccore.sampling import SamplingParams
@@ -37,6 +39,13 @@ log = logging.getLogger(__name__)
 LINES = 8
 THROUGHPUT_TOKENS = 1000
 RETRAIN_CPU_SECONDS = 3.0  # the worker has read the corpus and is in its training steps
+# /lyrics as people send it: free writing (the old path), the bot's defaults (strict words),
+# and a song form (a scheme and syllables: best of 8 lines, strict words).
+SONG_FORMS: dict[str, dict[str, str]] = {
+    "free": {"words": "off"},
+    "default": {},
+    "abab_8": {"scheme": "ABAB", "syllables": "8"},
+}
 
 
 def _latencies(millis: list[float]) -> dict[str, float]:
@@ -117,16 +126,35 @@ async def service(ctx: Context, char_model: Path, threads: int) -> dict[str, Any
                 "chars_per_s": chars / seconds,
             }
 
-        async def lyrics(user: int, n: int) -> int:
-            request = LyricsRequest(seed=f"song {user} verse {n}", lines=LINES, user_id=user)
+        report["song_form"] = await _song_forms(services, sizes.latency_users, sizes.latency_rounds)
+        for users in sizes.latency_users:  # the bot's defaults, as a plain /lyrics gets them
+            report[f"lyrics_{users}_users"] = report["song_form"]["default"][str(users)]
+    return report
+
+
+async def _song_forms(
+    services: Services, user_counts: tuple[int, ...], rounds: int
+) -> dict[str, Any]:
+    """/lyrics latency per song form, and each form's cost as a multiple of free writing."""
+    figures: dict[str, Any] = {}
+    for form, options in SONG_FORMS.items():
+
+        async def lyrics(user: int, n: int, options: dict[str, str] = options) -> int:
+            seed = f"song {user} verse {n}"
+            request = LyricsRequest(seed=seed, lines=LINES, user_id=user, **options)
             answer = await services.lyrics.write(services.lyrics.admit(request))
             return len(answer.result.continuations[0])
 
-        for users in sizes.latency_users:
-            log.info("service layer: /lyrics from %d users", users)
-            figures = await _users(users, sizes.latency_rounds, lyrics)
-            report[f"lyrics_{users}_users"] = figures
-    return report
+        figures[form] = {}
+        for users in user_counts:
+            log.info("service layer: /lyrics (%s) from %d users", form, users)
+            figures[form][str(users)] = await _users(users, rounds, lyrics)
+    for by_users in figures.values():
+        for users, row in by_users.items():
+            free = figures["free"][users]
+            row["p50_vs_free"] = row["p50_ms"] / free["p50_ms"]
+            row["p95_vs_free"] = row["p95_ms"] / free["p95_ms"]
+    return figures
 
 
 def _free_port() -> int:

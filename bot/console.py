@@ -2,6 +2,7 @@
 database, so anyone can try the whole flow without a Discord token.
 
     /lyrics seed:"we drift" temperature:0.8 lines:4
+    /lyrics seed:"we drift" scheme:ABAB syllables:8 [best_of:8] [words:strict|lexicon|off]
     rate 4          rate the last lyrics 1–5
     /stats          counts and mean ratings
     /corpus submit text:"..."   /corpus list [status]   /corpus approve 3   /corpus reject 3 why
@@ -44,6 +45,10 @@ OPTION_TYPES: dict[str, Callable[[str], Any]] = {
     "anneal": float,
     "model": str,
     "rng_seed": int,
+    "scheme": str,
+    "syllables": str,
+    "best_of": int,
+    "words": str,
 }
 
 
@@ -81,6 +86,8 @@ def format_report(report: StatsReport) -> str:
     for title, groups in (
         ("by model", report.by_model_version),
         ("by temperature", report.by_temperature_band),
+        ("by rhyme scheme", report.by_scheme),
+        ("by words", report.by_words),
     ):
         lines.append(title + ":")
         for g in groups:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 from bot.cron import cron_trigger
+from lyriccore.sampling import WORD_MODES
 
 T = TypeVar("T")
 DEFAULT_EMOJIS = (
@@ -49,6 +50,7 @@ class Settings:
     cooldown_rate: int = 3
     cooldown_seconds: float = 20.0
     max_lines: int = 32
+    words: str = "strict"
     rating_emojis: tuple[str, ...] = DEFAULT_EMOJIS
     generation_threads: int = 1
     starter_minutes: float = 4.0
@@ -75,6 +77,13 @@ def _positive(kind: Callable[[str], T]) -> Callable[[str], T]:
         return value
 
     return parse
+
+
+def _word_mode(text: str) -> str:
+    mode = text.lower()
+    if mode not in WORD_MODES:
+        raise ValueError(f"must be one of {', '.join(WORD_MODES)}")
+    return mode
 
 
 def _emojis(text: str) -> tuple[str, ...]:
@@ -119,6 +128,7 @@ FIELDS: list[tuple[str, str, Callable[[str], Any]]] = [
     ("LYRICBOT_COOLDOWN_RATE", "cooldown_rate", int),
     ("LYRICBOT_COOLDOWN_SECONDS", "cooldown_seconds", float),
     ("LYRICBOT_MAX_LINES", "max_lines", _positive(int)),
+    ("LYRICBOT_WORDS", "words", _word_mode),
     ("LYRICBOT_RATING_EMOJIS", "rating_emojis", _emojis),
     ("LYRICBOT_GENERATION_THREADS", "generation_threads", _positive(int)),
     ("LYRICBOT_STARTER_MINUTES", "starter_minutes", _positive(float)),

@@ -61,6 +61,10 @@ def format_stats(report: StatsReport) -> str:
         *(_group_line(g) for g in report.by_model_version),
         "**By temperature**",
         *(_group_line(g) for g in report.by_temperature_band),
+        "**By rhyme scheme**",
+        *(_group_line(g) for g in report.by_scheme),
+        "**By words**",
+        *(_group_line(g) for g in report.by_words),
     ]
     text = "\n".join(parts)
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"

@@ -133,6 +133,8 @@ class EngineService:
             self._generators[name].swap(loaded)
         else:
             self._generators[name] = Generator(loaded, threads=self.settings.generation_threads)
+        if self.settings.words != "off":  # the word sets, now rather than in a first request
+            await loop.run_in_executor(self._loader, self._generators[name].prepare_song_form)
         self._identities[name] = identity
         log.info("loaded model %s (%s)", name, loaded.version)
 

@@ -55,7 +55,7 @@ from bot.storage.records import (
     to_utc_text,
     utc_now_text,
 )
-from bot.storage.stats import TEMPERATURE_KEY, SliceSums, build_report
+from bot.storage.stats import SCHEME_KEY, TEMPERATURE_KEY, WORDS_KEY, SliceSums, build_report
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,8 @@ WHERE generation_id = :generation_id AND user_id = :user_id AND score = :score
 _STATS = """
 SELECT g.model_version AS model_version,
        json_extract(g.params_json, :temperature_path) AS temperature,
+       json_extract(g.params_json, :scheme_path) AS scheme,
+       json_extract(g.params_json, :words_path) AS words,
        COUNT(*) AS generations,
        COALESCE(SUM(r.n), 0) AS ratings,
        COALESCE(SUM(r.score_sum), 0) AS score_sum
@@ -123,7 +125,7 @@ LEFT JOIN (
     FROM ratings GROUP BY generation_id
 ) AS r ON r.generation_id = g.id
 WHERE :guild_id IS NULL OR g.guild_id = :guild_id
-GROUP BY g.model_version, temperature
+GROUP BY g.model_version, temperature, scheme, words
 """
 
 _EXPORT_PAGE = f"""
@@ -358,10 +360,14 @@ class Database:
     # -- reporting --------------------------------------------------------------------------
 
     async def stats(self, guild_id: int | None = None) -> StatsReport:
-        """Generation and rating counts for one guild (or all, with None), by model and band."""
-        rows = await self._fetchall(
-            _STATS, {"guild_id": guild_id, "temperature_path": f"$.{TEMPERATURE_KEY}"}
-        )
+        """Generation and rating counts for one guild (or all, with None): by model,
+        temperature band, rhyme scheme and word mode."""
+        paths = {
+            "temperature_path": f"$.{TEMPERATURE_KEY}",
+            "scheme_path": f"$.{SCHEME_KEY}",
+            "words_path": f"$.{WORDS_KEY}",
+        }
+        rows = await self._fetchall(_STATS, {"guild_id": guild_id, **paths})
         slices = (
             SliceSums(
                 model_version=str(row["model_version"]),
@@ -369,6 +375,8 @@ class Database:
                 generations=int(row["generations"]),
                 ratings=int(row["ratings"]),
                 score_sum=int(row["score_sum"]),
+                scheme=_text_or_none(row["scheme"]),
+                words=_text_or_none(row["words"]),
             )
             for row in rows
         )
@@ -622,6 +630,10 @@ class Database:
             await asyncio.to_thread(_discard_backup, target, partial)
             raise
         log.info("backed up %s to %s", self._path, path)
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _inserted_id(result: _WriteResult, what: str) -> int:

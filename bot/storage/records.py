@@ -156,7 +156,8 @@ class GroupStats:
 
 @dataclass(frozen=True, slots=True)
 class StatsReport:
-    """Summary for ``/stats`` and for comparing model versions and sampling temperatures."""
+    """Summary for ``/stats``: comparing model versions, sampling temperatures, rhyme schemes
+    ("free" for none) and word modes ("off" for generations logged before there were any)."""
 
     guild_id: int | None
     total_generations: int
@@ -164,6 +165,8 @@ class StatsReport:
     mean_rating: float | None
     by_model_version: tuple[GroupStats, ...]
     by_temperature_band: tuple[GroupStats, ...]
+    by_scheme: tuple[GroupStats, ...] = ()
+    by_words: tuple[GroupStats, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

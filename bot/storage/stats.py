@@ -14,6 +14,8 @@ from bot.storage.records import GroupStats, StatsReport
 
 TEMPERATURE_KEY = "temperature"
 """The key in ``params`` that holds the sampling temperature."""
+SCHEME_KEY, WORDS_KEY = "scheme", "words"
+"""The keys in ``params`` that hold the rhyme scheme and the word mode."""
 
 TEMPERATURE_BANDS: tuple[tuple[str, float], ...] = (
     ("<0.5", 0.5),
@@ -49,6 +51,8 @@ class SliceSums:
     generations: int
     ratings: int
     score_sum: int
+    scheme: str | None = None
+    words: str | None = None
 
 
 class _Tally:
@@ -81,10 +85,14 @@ def build_report(guild_id: int | None, slices: Iterable[SliceSums]) -> StatsRepo
     models: dict[str, _Tally] = {}
     bands: dict[str, _Tally] = {label: _Tally() for label, _ in TEMPERATURE_BANDS}
     bands[UNKNOWN_BAND] = _Tally()
+    schemes: dict[str, _Tally] = {}
+    words: dict[str, _Tally] = {}
     for sums in slices:
         total.add(sums)
         models.setdefault(sums.model_version, _Tally()).add(sums)
         bands[temperature_band(sums.temperature)].add(sums)
+        schemes.setdefault(sums.scheme or "free", _Tally()).add(sums)
+        words.setdefault(sums.words or "off", _Tally()).add(sums)
     if bands[UNKNOWN_BAND].generations == 0:
         del bands[UNKNOWN_BAND]
     overall = total.freeze("all")
@@ -95,4 +103,6 @@ def build_report(guild_id: int | None, slices: Iterable[SliceSums]) -> StatsRepo
         mean_rating=overall.mean_rating,
         by_model_version=tuple(models[name].freeze(name) for name in sorted(models)),
         by_temperature_band=tuple(tally.freeze(label) for label, tally in bands.items()),
+        by_scheme=tuple(schemes[key].freeze(key) for key in sorted(schemes)),
+        by_words=tuple(words[key].freeze(key) for key in sorted(words)),
     )

@@ -10,7 +10,9 @@ from bot.discord_app.answers import deliver
 from bot.discord_app.checks import channel_allowed, lyrics_cooldown
 from bot.discord_app.client import LyricBot, reply_privately
 from bot.services.errors import UserFacingError
-from bot.services.lyrics import LyricsRequest
+from bot.services.lyrics import WORD_MODES, LyricsRequest
+
+SCHEMES = ("free", "AABB", "ABAB", "ABCB", "AAAA", "AABBCC", "ABABCC", "AABA")
 
 
 class LyricsCog(commands.Cog):
@@ -28,7 +30,12 @@ class LyricsCog(commands.Cog):
         anneal="Temperature to end with; it glides there from `temperature`",
         model="Which model writes",
         rng_seed="Same seed and settings give the same lyrics",
+        scheme="Rhyme scheme, repeated over stanzas: AABB, ABAB, ABCB, AAAA… (free = none)",
+        syllables="Syllables per line: one number, or a pattern like 8,6,8,6",
+        best_of="Write each line this many times and keep the best (default 8 with a scheme)",
+        words="strict: only real words (default) · lexicon: dictionary words · off: anything",
     )
+    @app_commands.choices(words=[app_commands.Choice(name=mode, value=mode) for mode in WORD_MODES])
     @app_commands.checks.dynamic_cooldown(lyrics_cooldown)
     @app_commands.check(channel_allowed)
     async def lyrics(
@@ -43,11 +50,16 @@ class LyricsCog(commands.Cog):
         anneal: app_commands.Range[float, 0.1, 2.0] | None = None,
         model: str | None = None,
         rng_seed: app_commands.Range[int, 0, 2**31 - 1] | None = None,
+        scheme: app_commands.Range[str, 1, 20] | None = None,
+        syllables: app_commands.Range[str, 1, 60] | None = None,
+        best_of: app_commands.Range[int, 1, 16] | None = None,
+        words: str | None = None,
     ) -> None:
         request = LyricsRequest(
             seed=seed, temperature=temperature, top_p=top_p, top_k=top_k, lines=lines,
             repetition_penalty=repetition_penalty, anneal=anneal, model=model,
-            rng_seed=rng_seed, source="discord", guild_id=interaction.guild_id,
+            rng_seed=rng_seed, scheme=scheme, syllables=syllables, best_of=best_of,
+            words=words, source="discord", guild_id=interaction.guild_id,
             channel_id=interaction.channel_id, user_id=interaction.user.id,
             interaction_id=interaction.id,
         )  # fmt: skip
@@ -79,6 +91,17 @@ class LyricsCog(commands.Cog):
         await deliver(
             self.bot, admission, placeholder, interaction.edit_original_response, show_position
         )
+
+    @lyrics.autocomplete("scheme")
+    async def schemes(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """The usual schemes, and whatever the person is typing (any letters will do)."""
+        typed = current.strip().upper()
+        offers = [s for s in SCHEMES if s.startswith(typed) or s.lower().startswith(current)]
+        if typed and typed not in offers:
+            offers.insert(0, typed[:20])
+        return [app_commands.Choice(name=s, value=s) for s in offers[:25]]
 
     @lyrics.autocomplete("model")
     async def model_names(
