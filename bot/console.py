@@ -31,6 +31,7 @@ from bot.services.reports import (
     describe_run,
     describe_schedule,
 )
+from bot.services.streaming import LiveText
 from bot.services.training import RetrainRequest, TrainingJob
 from bot.storage import StatsReport
 
@@ -76,9 +77,9 @@ def parse_lyrics_options(words: list[str]) -> LyricsRequest:
     return LyricsRequest(source="console", **{k: v for k, v in options.items() if k in known})
 
 
-def format_plain(answer: LyricsAnswer) -> str:
+def format_notes(answer: LyricsAnswer) -> str:
     notes = "  ·  ".join(answer.summary())
-    return f"{answer.text}\n\n[{notes}]\n[machine-generated; rate it with: rate 1-5]"
+    return f"\n\n[{notes}]\n[machine-generated; rate it with: rate 1-5]"
 
 
 def format_report(report: StatsReport) -> str:
@@ -151,8 +152,28 @@ class Console:
             self.say(f"(queued: position {n})")
 
         admission = self.services.lyrics.admit(request)
-        self.last = await self.services.lyrics.write(admission, position)
-        self.say(format_plain(self.last))
+        live = LiveText()
+        printer = asyncio.create_task(self._print_lines(request.seed.strip(), live))
+        try:
+            self.last = await self.services.lyrics.write(admission, position, live=live)
+        finally:
+            live.finish()
+            printed = await printer
+        rest = self.last.result.continuations[0][printed:] if printed else self.last.text
+        notes = format_notes(self.last)
+        self.say(rest + notes if rest.strip() else notes[1:])  # printed lines end in a newline
+
+    async def _print_lines(self, seed: str, live: LiveText) -> int:
+        """Lines as they are written; returns how much of the continuation was printed."""
+        printed = 0
+        while not live.finished:
+            await live.changed.wait()
+            live.changed.clear()
+            if len(live.text) > printed:
+                self.out.write((seed if not printed else "") + live.text[printed:])
+                self.out.flush()
+                printed = len(live.text)
+        return printed
 
     async def _corpus(self, rest: list[str]) -> None:
         action, args = (rest[0], rest[1:]) if rest else ("list", [])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -29,6 +30,9 @@ from lyriccore.seeds import PreparedSeed, start_ids
 from lyriccore.streams import Output
 
 log = logging.getLogger(__name__)
+LinesCallback = Callable[[str], None]
+"""Called on the batch thread with a request's whole lines so far, each time there are more:
+it must be quick and thread-safe (hand the text over, do nothing else)."""
 
 
 @dataclass(eq=False)
@@ -38,8 +42,22 @@ class Job:
     seed: PreparedSeed
     params: SamplingParams
     cancel: threading.Event | None
+    on_lines: LinesCallback | None = None
     future: Future[list[Output]] = field(default_factory=Future)
     decoding: Decoding | None = None
+    lines_reported: int = 0
+
+    def report(self) -> None:
+        """Tell the caller about lines finished since the last step (batch thread)."""
+        if self.on_lines is None:
+            return
+        count, text = self.run.progress()
+        if count > self.lines_reported:
+            self.lines_reported = count
+            try:
+                self.on_lines(text)
+            except Exception:  # a listener's failure costs its progress, never the batch
+                log.exception("a progress listener failed")
 
     @property
     def rows(self) -> int:
@@ -77,9 +95,13 @@ class BatchRunner:
             return self.active_rows + sum(job.rows for job in self._pending)
 
     def submit(
-        self, seed: PreparedSeed, params: SamplingParams, cancel: threading.Event | None
+        self,
+        seed: PreparedSeed,
+        params: SamplingParams,
+        cancel: threading.Event | None,
+        on_lines: LinesCallback | None = None,
     ) -> Future[list[Output]]:
-        job = Job(seed, params, cancel)
+        job = Job(seed, params, cancel, on_lines)
         with self._wake:
             if self._closed:
                 raise RuntimeError("this model is no longer served")
@@ -171,6 +193,7 @@ class BatchRunner:
             self._feed(chosen[rows_kept])
             for job, rows in self._spans():
                 job.run.after_step(NumpyRows(self._state, self._logits, rows.start))
+                job.report()
 
     def _feed(self, tokens: np.ndarray) -> None:
         """Step the model on the rows that still write; rows waiting for their line's other

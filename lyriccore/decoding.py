@@ -63,6 +63,14 @@ class Decoding:
         if self.lines is not None:
             self.lines.after_step(store)
 
+    def progress(self) -> tuple[int, str]:
+        """The first sample's whole lines so far, and how many there are: what streaming
+        shows. With best of K only the kept lines count, never a candidate still writing."""
+        if self.lines is not None:
+            return self.lines.progress()
+        stream = self.streams[0]
+        return stream.lines_done, stream.text[: stream.text.rfind("\n") + 1]
+
     def outputs(self) -> list[Output]:
         streams = self.streams if self.lines is None else self.lines.finished_streams()
         return [finish_text(s) for s in streams]

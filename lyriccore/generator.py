@@ -19,7 +19,7 @@ from typing import TypeVar
 import torch
 from threadpoolctl import threadpool_limits
 
-from lyriccore.batcher import BatchRunner
+from lyriccore.batcher import BatchRunner, LinesCallback
 from lyriccore.beam import beam_search
 from lyriccore.checkpoint import LoadedModel, load_model
 from lyriccore.cpu_lstm import CpuLSTM
@@ -115,11 +115,13 @@ class Generator:
         params: SamplingParams | None = None,
         *,
         cancel: threading.Event | None = None,
+        on_lines: LinesCallback | None = None,
     ) -> Future[GenerationResult]:
         """Start continuing `seed` and return at once. A bad seed, or a song form this model
         cannot write (ConfigError), raises here; setting
         `cancel` stops the work within one step with GenerationCancelled, so a time budget
-        really frees the batch."""
+        really frees the batch. `on_lines` hears the whole lines written so far, each time
+        there are more (sampling only; a beam search has no lines until it ends)."""
         params = params or SamplingParams()
         if params.rng_seed is None:
             params = params.with_seed(secrets.randbelow(2**31))
@@ -135,7 +137,7 @@ class Generator:
         if params.beam > 1:
             outputs = self._beams.submit(_beam, loaded, prepared, params, cancel)
         else:
-            outputs = runner.submit(prepared, params, cancel)
+            outputs = runner.submit(prepared, params, cancel, on_lines)
         return _relay(outputs, lambda o: _result(loaded, prepared, params, o, started))
 
     def generate(

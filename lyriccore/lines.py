@@ -66,6 +66,7 @@ class LineChooser:
         self.tokens = loaded.tokenizer.tokens
         self.allowed = self.words.allowed(params.words)
         self.kept: list[list[Ended]] = [[] for _ in range(params.samples)]
+        self.kept_text = ""  # the first sample's kept lines, for streaming
         self.done = [False] * params.samples
         tracker = self._seed_tracker(seed, loaded)
         goal = self._goal(0, 0)
@@ -159,6 +160,8 @@ class LineChooser:
         chosen, stream = self.rows[best], self.streams[best]
         assert chosen.ended is not None and chosen.snapshot is not None
         self.kept[sample].append(chosen.ended)
+        if sample == 0:
+            self.kept_text = stream.text
         if stream.done:
             self.done[sample] = True
             for r in rows:
@@ -180,6 +183,9 @@ class LineChooser:
         if goal.ending is not None and ended.word not in goal.ending:
             score -= MISSED_RHYME
         return score
+
+    def progress(self) -> tuple[int, str]:
+        return len(self.kept[0]), self.kept_text
 
     def finished_streams(self) -> list[Stream]:
         """Each sample's kept stream."""

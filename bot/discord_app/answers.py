@@ -8,22 +8,22 @@ at any point before that leaves it to be answered at the next start.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.discord_app.formatting import NO_PINGS, format_answer
+from bot.discord_app.streaming import AnswerStream, Edit
 from bot.services.errors import UserFacingError
 from bot.services.lyrics import Admission
 from bot.services.queue import PositionCallback
+from bot.services.streaming import LiveText
 from bot.storage import GenerationRow
 
 if TYPE_CHECKING:
     from bot.discord_app.client import LyricBot
 
 log = logging.getLogger(__name__)
-Edit = Callable[..., Awaitable[discord.Message]]
 
 
 async def deliver(
@@ -39,18 +39,25 @@ async def deliver(
     `shown`: what the message showed already, when a restart interrupted its delivery."""
     services = bot.services
     message: discord.Message | None = None
+    live = LiveText()
+    stream = AnswerStream(live, edit, admission.request.seed.strip(), bot.edit_budget)
     try:
+        problem: UserFacingError | None = None
         try:
-            answer = await services.lyrics.write(admission, on_position, shown=shown)
+            answer = await services.lyrics.write(admission, on_position, shown=shown, live=live)
         except UserFacingError as exc:
+            problem = exc
+        finally:
+            await stream.stop()  # the last streaming edit lands before the final one
+        if problem is not None:
             # After a public defer the placeholder is the visible answer: say the problem there.
-            await edit(content=f"⚠️ {discord.utils.escape_mentions(str(exc))}")
+            await edit(content=f"⚠️ {discord.utils.escape_mentions(str(problem))}")
         else:
             # Link the message before showing the answer: if the process dies right after the
             # edit, reactions on what the user sees must still find their generation.
             await services.lyrics.attach_message(answer, message_id, replacing=shown)
             message = await edit(content=format_answer(answer), allowed_mentions=NO_PINGS)
-    except Exception:
+    except Exception:  # not a cancellation (shutdown): then it stays held for the next start
         await services.pending.release(admission)
         raise
     await services.pending.release(admission)

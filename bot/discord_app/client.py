@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.discord_app.formatting import NO_PINGS
 from bot.discord_app.option_types import wrong_option
 from bot.discord_app.recovery import answer_stranded
+from bot.discord_app.streaming import EditBudget
 from bot.looplag import LoopLagMonitor
 from bot.services.container import Services
 from bot.services.errors import UserFacingError
@@ -94,6 +95,7 @@ class LyricBot(commands.Bot):
         self.draining = False
         self.loop_lag = LoopLagMonitor()
         self._recovery: asyncio.Task[None] | None = None
+        self.edit_budget = EditBudget()  # streaming edits, all answers together
 
     async def drain(self, grace: float) -> None:
         """Stop taking commands and give running ones up to `grace` seconds to answer."""

@@ -9,6 +9,7 @@ from bot.storage import GroupStats, StatsReport
 
 MESSAGE_LIMIT = 2000
 NO_PINGS = discord.AllowedMentions.none()
+WRITING = "\n\n-# ✍️ writing…"
 
 
 def escape(text: str) -> str:
@@ -25,8 +26,16 @@ def footer(answer: LyricsAnswer) -> str:
 
 def format_answer(answer: LyricsAnswer) -> str:
     """Seed in bold, the rest plain; cut at a line boundary so the footer always fits."""
-    tail = "\n\n" + footer(answer)
     seed, continuation = answer.result.seed, answer.result.continuations[0]
+    return _with_tail(seed, continuation, "\n\n" + footer(answer))
+
+
+def format_partial(seed: str, continuation: str) -> str:
+    """The lines written so far, while the rest is still being written."""
+    return _with_tail(seed, continuation.rstrip("\n"), WRITING)
+
+
+def _with_tail(seed: str, continuation: str, tail: str) -> str:
     lines = (seed + continuation).split("\n")
     seed_lines = seed.count("\n") + 1
     out: list[str] = []

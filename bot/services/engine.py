@@ -23,6 +23,7 @@ from bot.services.errors import GenerationTimedOut, NoModel, WarmingUp
 from bot.services.queue import GenerationQueue, PositionCallback, Ticket
 from bot.services.registry import ModelRegistry
 from bot.settings import Settings
+from lyriccore.batcher import LinesCallback
 from lyriccore.checkpoint import load_model
 from lyriccore.errors import GenerationCancelled
 from lyriccore.generator import GenerationResult, Generator
@@ -145,7 +146,9 @@ class EngineService:
         model: str | None = None,
         on_position: PositionCallback | None = None,
         ticket: Ticket | None = None,
+        on_lines: LinesCallback | None = None,
     ) -> GenerationResult:
+        """`on_lines` (see lyriccore.batcher) is called on the batch thread."""
         try:
             generator = await self.generator_for(model)
         except BaseException:
@@ -153,13 +156,18 @@ class EngineService:
                 await self.queue.withdraw(ticket)
             raise
         async with self.queue.slot(ticket, on_position):
-            return await self._run_with_budget(generator, seed, params)
+            return await self._run_with_budget(generator, seed, params, on_lines)
 
     async def _run_with_budget(
-        self, generator: Generator, seed: str, params: SamplingParams
+        self,
+        generator: Generator,
+        seed: str,
+        params: SamplingParams,
+        on_lines: LinesCallback | None,
     ) -> GenerationResult:
         cancel = threading.Event()
-        future = asyncio.wrap_future(generator.submit(seed, params, cancel=cancel))
+        submitted = generator.submit(seed, params, cancel=cancel, on_lines=on_lines)
+        future = asyncio.wrap_future(submitted)
         try:
             return await asyncio.wait_for(
                 asyncio.shield(future), timeout=self.settings.generation_timeout

@@ -15,6 +15,7 @@ from typing import Any
 from bot.services.engine import EngineService
 from bot.services.errors import GenerationTimedOut, InvalidRequest, UserFacingError
 from bot.services.queue import PositionCallback, Ticket
+from bot.services.streaming import LiveText
 from bot.settings import Settings
 from bot.storage import Database, GenerationRow, NewGeneration, Source, Status
 from lyriccore.errors import ConfigError, LyricCoreError
@@ -195,16 +196,19 @@ class LyricsService:
         on_position: PositionCallback | None = None,
         *,
         shown: GenerationRow | None = None,
+        live: LiveText | None = None,
     ) -> LyricsAnswer:
         """Generate and log. `shown` is a generation already attached to the answer's message
         (a restart cut in after it was shown): writing the same text again keeps its row, so
-        its number and its ratings stay with the message."""
+        its number and its ratings stay with the message. `live` receives the whole lines
+        as they are written, for streaming."""
         request, params = admission.request, admission.params
         started = time.perf_counter()
         try:
             result = await self.engine.generate(
-                request.seed.strip(), params, request.model, on_position, admission.ticket
-            )
+                request.seed.strip(), params, request.model, on_position, admission.ticket,
+                live.hear if live is not None else None,
+            )  # fmt: skip
         except GenerationTimedOut as exc:
             await self._log_failure(request, params, started, "timeout", str(exc))
             raise

@@ -268,6 +268,7 @@ class RequestRecord:
     json: Any
     status: int = 0
     files: list[Upload] = field(default_factory=list)
+    at: float = 0.0  # event-loop time it arrived
 
 
 @dataclass

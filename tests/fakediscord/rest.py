@@ -201,7 +201,10 @@ class RestServer:
         path = request.path[len(API_PREFIX) :]
         payload, uploads = await read_body(request)
         request[JSON_KEY], request[FILES_KEY] = payload, uploads
-        record = RequestRecord(request.method, path, dict(request.query), payload, files=uploads)
+        record = RequestRecord(
+            request.method, path, dict(request.query), payload, files=uploads,
+            at=asyncio.get_running_loop().time(),
+        )  # fmt: skip
         self.state.requests.append(record)
         response = await self._respond(request, handler, record)
         record.status = response.status

@@ -14,8 +14,8 @@ ONE, THREE, FIVE = DEFAULT_EMOJIS[0], DEFAULT_EMOJIS[2], DEFAULT_EMOJIS[4]
 
 
 def _settled(message) -> bool:
-    """The answer, not a "queued" progress edit."""
-    return not message.content.startswith("⏳")
+    """The answer, not a "queued" or "writing…" progress edit."""
+    return not message.content.startswith("⏳") and not message.content.endswith("writing…")
 
 
 async def _final(interaction, within: float = 30):

@@ -36,6 +36,6 @@ async def test_sigterm_finishes_running_answers_and_exits_cleanly(
         await interaction.wait_for_callback(15)
         code = await process.terminate(timeout=30)
         assert code == 0
-        reply = await interaction.wait_for_reply(5, lambda m: not m.content.startswith("⏳"))
+        reply = await interaction.wait_for_reply(5, lambda m: "Machine-generated" in m.content)
         assert reply.content.startswith("**last song**")
         assert "stopped cleanly" in process.log_text()

@@ -13,8 +13,8 @@ GENERATION_ID = re.compile(r" · #(\d+)\n-# Machine-generated")
 
 
 def settled(message: MessageRecord) -> bool:
-    """The answer, not a "⏳ Queued" progress edit."""
-    return not message.content.startswith("⏳")
+    """The answer, not a "⏳ Queued" or "✍️ writing…" progress edit."""
+    return not message.content.startswith("⏳") and not message.content.endswith("writing…")
 
 
 def is_lyrics(message: MessageRecord) -> bool:

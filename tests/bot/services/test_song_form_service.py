@@ -17,7 +17,10 @@ async def test_abab_with_eight_syllables_rhymes_and_writes_real_words(services, 
     answer = await write(services, request)
     params = answer.params
     assert (params.scheme, params.syllables, params.best_of, params.words) == (
-        "ABAB", (8,), 8, "strict"  # best of 8 comes with a scheme, strict words by default
+        "ABAB",
+        (8,),
+        8,
+        "strict",  # best of 8 comes with a scheme, strict words by default
     )
     generator = services.engine.loaded_generator("starter")
     assert generator is not None
