@@ -185,6 +185,8 @@ class LineChooser:
         return score
 
     def progress(self) -> tuple[int, str]:
+        if self.done[0]:  # the whole answer is on its way: nothing to stream
+            return 0, ""
         return len(self.kept[0]), self.kept_text
 
     def finished_streams(self) -> list[Stream]:

@@ -15,7 +15,7 @@ import discord
 from bot.discord_app.formatting import NO_PINGS, format_answer
 from bot.discord_app.streaming import AnswerStream, Edit
 from bot.services.errors import UserFacingError
-from bot.services.lyrics import Admission
+from bot.services.lyrics import Admission, LyricsRequest
 from bot.services.queue import PositionCallback
 from bot.services.streaming import LiveText
 from bot.storage import GenerationRow
@@ -23,7 +23,52 @@ from bot.storage import GenerationRow
 if TYPE_CHECKING:
     from bot.discord_app.client import LyricBot
 
+
+async def reply_privately(interaction: discord.Interaction, text: str) -> None:
+    """An ephemeral answer, whether or not the interaction was already acknowledged. Text may
+    echo what a user typed, so mentions are defused as well as disabled."""
+    text = discord.utils.escape_mentions(text)
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+    else:
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+
+
 log = logging.getLogger(__name__)
+
+
+async def answer_interaction(
+    bot: LyricBot, interaction: discord.Interaction, request: LyricsRequest
+) -> None:
+    """/lyrics and the answers' buttons: refuse privately what cannot be written, else show
+    "thinking…", hold the request (a crash strands none), and deliver the answer there."""
+    services = bot.services
+    try:
+        admission = services.lyrics.admit(request)
+    except UserFacingError as exc:
+        await reply_privately(interaction, str(exc))
+        return
+    try:
+        await services.pending.hold(
+            admission,
+            application_id=interaction.application_id,
+            token=interaction.token,
+            created_at=interaction.created_at,
+        )
+        callback = await interaction.response.defer(thinking=True)
+        placeholder = callback.message_id if callback is not None else None
+        if placeholder is None:
+            placeholder = (await interaction.original_response()).id
+        await services.pending.placed(admission, placeholder)
+    except Exception:
+        await services.lyrics.withdraw(admission)
+        await services.pending.release(admission)
+        raise
+
+    async def show_position(position: int) -> None:
+        await interaction.edit_original_response(content=f"⏳ Queued: position {position}.")
+
+    await deliver(bot, admission, placeholder, interaction.edit_original_response, show_position)
 
 
 async def deliver(
@@ -39,8 +84,10 @@ async def deliver(
     `shown`: what the message showed already, when a restart interrupted its delivery."""
     services = bot.services
     message: discord.Message | None = None
-    live = LiveText()
-    stream = AnswerStream(live, edit, admission.request.seed.strip(), bot.edit_budget)
+    live, stream = None, None
+    if shown is None:  # an answer already shown once is not streamed again
+        live = LiveText()
+        stream = AnswerStream(live, edit, admission.request.seed.strip(), bot.edit_budget)
     try:
         problem: UserFacingError | None = None
         try:
@@ -48,7 +95,8 @@ async def deliver(
         except UserFacingError as exc:
             problem = exc
         finally:
-            await stream.stop()  # the last streaming edit lands before the final one
+            if stream is not None:
+                await stream.stop()  # the last streaming edit lands before the final one
         if problem is not None:
             # After a public defer the placeholder is the visible answer: say the problem there.
             await edit(content=f"⚠️ {discord.utils.escape_mentions(str(problem))}")
@@ -56,7 +104,11 @@ async def deliver(
             # Link the message before showing the answer: if the process dies right after the
             # edit, reactions on what the user sees must still find their generation.
             await services.lyrics.attach_message(answer, message_id, replacing=shown)
-            message = await edit(content=format_answer(answer), allowed_mentions=NO_PINGS)
+            message = await edit(
+                content=format_answer(answer),
+                allowed_mentions=NO_PINGS,
+                view=bot.answer_view(answer.generation_id),
+            )
     except Exception:  # not a cancellation (shutdown): then it stays held for the next start
         await services.pending.release(admission)
         raise

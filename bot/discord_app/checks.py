@@ -66,12 +66,27 @@ def _bot(interaction: discord.Interaction) -> LyricBot:
     return interaction.client  # type: ignore[return-value]
 
 
-def lyrics_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown | None:
-    """Per-user rate from settings; a rate of 0 switches the cooldown off."""
-    settings = _bot(interaction).settings
-    if settings.cooldown_rate <= 0:
-        return None
-    return app_commands.Cooldown(settings.cooldown_rate, settings.cooldown_seconds)
+class LyricsRate:
+    """One per-user budget (discord.py's Cooldown) for /lyrics and the answers' buttons
+    together, so a button is no way around the cooldown; a rate of 0 switches it off."""
+
+    def __init__(self, rate: int, per: float) -> None:
+        self.rate, self.per = rate, per
+        self._buckets: dict[int, app_commands.Cooldown] = {}
+
+    def hit(self, user_id: int) -> None:
+        """Count one request; raises CommandOnCooldown when the user is over the rate."""
+        if self.rate <= 0:
+            return
+        bucket = self._buckets.setdefault(user_id, app_commands.Cooldown(self.rate, self.per))
+        retry_after = bucket.update_rate_limit()
+        if retry_after:
+            raise app_commands.CommandOnCooldown(bucket, retry_after)
+
+
+def lyrics_rate(interaction: discord.Interaction) -> bool:
+    _bot(interaction).lyrics_rate.hit(interaction.user.id)
+    return True
 
 
 def channel_allowed(interaction: discord.Interaction) -> bool:

@@ -10,6 +10,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_app.answers import reply_privately
+from bot.discord_app.buttons import DYNAMIC_ITEMS, answer_buttons
+from bot.discord_app.checks import LyricsRate
 from bot.discord_app.formatting import NO_PINGS
 from bot.discord_app.option_types import wrong_option
 from bot.discord_app.recovery import answer_stranded
@@ -30,29 +33,14 @@ EXTENSIONS = (
 GENERIC_ERROR = "Something went wrong on my side; it has been logged. Please try again."
 
 
-async def reply_privately(interaction: discord.Interaction, text: str) -> None:
-    """An ephemeral answer, whether or not the interaction was already acknowledged. Text may
-    echo what a user typed, so mentions are defused as well as disabled."""
-    text = discord.utils.escape_mentions(text)
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
-    else:
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
-
-
 class LyricTree(app_commands.CommandTree["LyricBot"]):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        """Count every command as in flight until its task ends, so shutdown can let it
-        finish; refuse new ones once shutdown has begun."""
-        if self.client.draining:
-            raise app_commands.CheckFailure("I'm restarting; please try again in a minute.")
+        """Track every command for shutdown (see `LyricBot.track_current`), and refuse one
+        whose options do not have their declared types."""
+        self.client.track_current()
         problem = wrong_option(interaction)
         if problem is not None:
             raise app_commands.CheckFailure(problem)
-        task = asyncio.current_task()
-        if task is not None:
-            self.client.in_flight.add(task)
-            task.add_done_callback(self.client.in_flight.discard)
         return True
 
     async def on_error(
@@ -96,6 +84,17 @@ class LyricBot(commands.Bot):
         self.loop_lag = LoopLagMonitor()
         self._recovery: asyncio.Task[None] | None = None
         self.edit_budget = EditBudget()  # streaming edits, all answers together
+        self.lyrics_rate = LyricsRate(settings.cooldown_rate, settings.cooldown_seconds)
+
+    def track_current(self) -> None:
+        """Count the running command or click as in flight until its task ends, so shutdown
+        can let it finish; refuse new ones once shutdown has begun."""
+        if self.draining:
+            raise app_commands.CheckFailure("I'm restarting; please try again in a minute.")
+        task = asyncio.current_task()
+        if task is not None:
+            self.in_flight.add(task)
+            task.add_done_callback(self.in_flight.discard)
 
     async def drain(self, grace: float) -> None:
         """Stop taking commands and give running ones up to `grace` seconds to answer."""
@@ -108,11 +107,15 @@ class LyricBot(commands.Bot):
         self.loop_lag.start()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        self.add_dynamic_items(*DYNAMIC_ITEMS)  # buttons of answers posted before a restart
         await self.sync_commands()
         # Last: a failure above ends this login attempt, and nothing may answer for it.
         self._recovery = asyncio.create_task(answer_stranded(self), name="stranded-requests")
         self.in_flight.add(self._recovery)
         self._recovery.add_done_callback(self.in_flight.discard)
+
+    def answer_view(self, generation_id: int) -> discord.ui.View:
+        return answer_buttons(generation_id)
 
     async def close(self) -> None:
         if self._recovery is not None:

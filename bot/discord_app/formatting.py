@@ -27,6 +27,8 @@ def footer(answer: LyricsAnswer) -> str:
 def format_answer(answer: LyricsAnswer) -> str:
     """Seed in bold, the rest plain; cut at a line boundary so the footer always fits."""
     seed, continuation = answer.result.seed, answer.result.continuations[0]
+    if answer.request.kind == "continue":  # the earlier answer is just above: its last line
+        seed = "…" + seed.rsplit("\n", 1)[-1]
     return _with_tail(seed, continuation, "\n\n" + footer(answer))
 
 

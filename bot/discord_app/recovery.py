@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bot.discord_app.client import LyricBot
 
 log = logging.getLogger(__name__)
+ORIGINAL: Any = "@original"  # Discord's name for an interaction's first response
 CANNOT_FINISH = "⚠️ I restarted while writing this and can't finish it now: {reason}"
 
 
@@ -31,9 +32,10 @@ async def answer_stranded(bot: LyricBot) -> None:
 
 async def _answer(bot: LyricBot, pending: PendingRequest) -> None:
     webhook = discord.Webhook.partial(pending.application_id, pending.token, client=bot)
-    edit = placeholder_edit(webhook, pending.message_id)
     services = bot.services
     try:
+        message_id = pending.message_id or (await webhook.fetch_message(ORIGINAL)).id
+        edit = placeholder_edit(webhook, message_id)
         try:
             admission = services.pending.readmit(pending)
         except UserFacingError as exc:
@@ -41,9 +43,9 @@ async def _answer(bot: LyricBot, pending: PendingRequest) -> None:
             await edit(content=CANNOT_FINISH.format(reason=reason))
             await services.db.forget_pending(pending.interaction_id)
             return
-        shown = await services.pending.shown(pending)
-        await deliver(bot, admission, pending.message_id, edit, shown=shown)
-    except discord.HTTPException as exc:  # the token expired, or the placeholder was deleted
+        shown = await services.pending.shown(message_id)
+        await deliver(bot, admission, message_id, edit, shown=shown)
+    except discord.HTTPException as exc:  # never acknowledged, expired, or deleted since
         log.warning(
             "could not answer interrupted interaction %s: %s", pending.interaction_id, exc.status
         )

@@ -17,7 +17,7 @@ from bot.services.errors import GenerationTimedOut, InvalidRequest, UserFacingEr
 from bot.services.queue import PositionCallback, Ticket
 from bot.services.streaming import LiveText
 from bot.settings import Settings
-from bot.storage import Database, GenerationRow, NewGeneration, Source, Status
+from bot.storage import Database, GenerationRow, Kind, NewGeneration, Source, Status
 from lyriccore.errors import ConfigError, LyricCoreError
 from lyriccore.form import parse_scheme, parse_syllables
 from lyriccore.generator import GenerationResult
@@ -40,6 +40,7 @@ RANGES: dict[str, tuple[float, float]] = {
 # whose kept lines read as fluently as free ones on both benchmark models; strict words cost
 # nothing measurable and keep every word real: on unless asked otherwise (settings.words).
 SHAPED_BEST_OF = 8
+FOLLOW_UP_WORDS = {"take": "another take of", "continue": "continues", "edit": "reworks"}
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class LyricsRequest:
     syllables: str | None = None
     best_of: int | None = None
     words: str | None = None
+    parent_id: int | None = None  # the answer whose button asked for this one
+    kind: Kind = "lyrics"
     source: Source = "discord"
     guild_id: int | None = None
     channel_id: int | None = None
@@ -103,6 +106,8 @@ class LyricsAnswer:
         if p.best_of > 1:
             parts.append(f"best_of {p.best_of}")
         parts.append(f"words {p.words}")
+        if self.request.parent_id is not None:
+            parts.append(f"{FOLLOW_UP_WORDS[self.request.kind]} #{self.request.parent_id}")
         return [
             *parts,
             f"lines {p.lines}",
@@ -132,7 +137,7 @@ def validate(request: LyricsRequest, max_lines: int, words: str = "strict") -> S
     seed = request.seed.strip()
     if not seed:
         raise InvalidRequest("The seed is empty: give me a few words to start from.")
-    if len(seed) > SEED_MAX:
+    if len(seed) > SEED_MAX and request.kind != "continue":  # a continuation reads our text
         raise InvalidRequest(f"The seed is {len(seed)} characters; the limit is {SEED_MAX}.")
     lines = request.lines if request.lines is not None else min(DEFAULT_LINES, max_lines)
     if isinstance(lines, bool) or not isinstance(lines, int) or not 1 <= lines <= max_lines:
@@ -254,6 +259,8 @@ class LyricsService:
             channel_id=request.channel_id,
             user_id=request.user_id,
             interaction_id=request.interaction_id,
+            parent_id=request.parent_id,
+            kind=request.kind,
         )
 
     async def _log_failure(

@@ -1,7 +1,7 @@
 """Requests acknowledged to Discord and not answered yet, kept so that a crash strands none.
 
-A request is held (with its interaction's webhook token and its RNG seed fixed) once Discord
-has been told "thinking…", and released once the person can see the outcome. Whatever a crash
+A request is held (with its interaction's webhook token and its RNG seed fixed) just before
+Discord is told "thinking…", and released once the person can see the outcome. Whatever a crash
 or restart left held is answered at the next start while the token still lives: written again
 with the same seed, so it is the text the person would have got, or, if that cannot be done,
 a plain "try again". Older ones are closed in the generations log as lost at restart.
@@ -33,9 +33,9 @@ class PendingRequests:
         *,
         application_id: int,
         token: str,
-        message_id: int,
         created_at: datetime,
     ) -> None:
+        """Before Discord is told "thinking…": then no acknowledged request goes unrecorded."""
         request = admission.request
         assert request.interaction_id is not None, "only Discord interactions are held"
         fields = asdict(replace(request, rng_seed=admission.params.rng_seed))
@@ -45,10 +45,15 @@ class PendingRequests:
                 created_at=created_at,
                 application_id=application_id,
                 token=token,
-                message_id=message_id,
+                message_id=None,
                 request=fields,
             )
         )
+
+    async def placed(self, admission: Admission, message_id: int) -> None:
+        """The placeholder Discord shows for it, where its answer goes."""
+        assert admission.request.interaction_id is not None
+        await self.db.place_pending(admission.request.interaction_id, message_id)
 
     async def release(self, admission: Admission) -> None:
         if admission.request.interaction_id is not None:
@@ -68,9 +73,9 @@ class PendingRequests:
             log.info("answering %d request(s) a restart interrupted", len(live))
         return live
 
-    async def shown(self, pending: PendingRequest) -> GenerationRow | None:
-        """The generation its message was linked to, if the crash came after that."""
-        generation_id = await self.db.generation_for_message(pending.message_id)
+    async def shown(self, message_id: int) -> GenerationRow | None:
+        """The generation a held request's message was linked to, if the crash came after."""
+        generation_id = await self.db.generation_for_message(message_id)
         return await self.db.get_generation(generation_id) if generation_id else None
 
     def readmit(self, pending: PendingRequest) -> Admission:

@@ -64,16 +64,17 @@ EXPORT_PAGE_SIZE = 500
 
 _GENERATION_COLUMNS = (
     "id, created_at, source, guild_id, channel_id, user_id, message_id, interaction_id, "
-    "seed, params_json, rng_seed, model_version, output, latency_ms, status, error"
+    "seed, params_json, rng_seed, model_version, output, latency_ms, status, error, "
+    "parent_id, kind"
 )
 
 _INSERT_GENERATION = """
 INSERT INTO generations (
     created_at, source, guild_id, channel_id, user_id, interaction_id, seed, params_json,
-    rng_seed, model_version, output, latency_ms, status, error
+    rng_seed, model_version, output, latency_ms, status, error, parent_id, kind
 ) VALUES (
     :created_at, :source, :guild_id, :channel_id, :user_id, :interaction_id, :seed, :params_json,
-    :rng_seed, :model_version, :output, :latency_ms, :status, :error
+    :rng_seed, :model_version, :output, :latency_ms, :status, :error, :parent_id, :kind
 )
 """
 
@@ -252,6 +253,8 @@ class Database:
             "latency_ms": new.latency_ms,
             "status": new.status,
             "error": new.error,
+            "parent_id": new.parent_id,
+            "kind": new.kind,
         }
         result = await self._write(_INSERT_GENERATION, values)
         if result.lastrowid is None:  # cannot happen for a rowid table; keeps the type honest
@@ -301,6 +304,9 @@ class Database:
         """Oldest first: their tokens run out first."""
         rows = await self._fetchall(pending_table.ALL_PENDING)
         return [pending_table.pending_row(row) for row in rows]
+
+    async def place_pending(self, interaction_id: int, message_id: int) -> None:
+        await self._write(pending_table.PLACE_PENDING, (message_id, interaction_id))
 
     async def forget_pending(self, interaction_id: int) -> None:
         await self._write(pending_table.DELETE_PENDING, (interaction_id,))
@@ -675,6 +681,8 @@ def _generation_row(row: sqlite3.Row) -> GenerationRow:
         latency_ms=row["latency_ms"],
         status=row["status"],
         error=row["error"],
+        parent_id=row["parent_id"],
+        kind=row["kind"],
     )
 
 

@@ -147,19 +147,31 @@ INSERT INTO rating_reactions (generation_id, user_id, score, reacted_at)
 """
 
 _V4_PENDING_REQUESTS = """
--- Requests acknowledged to Discord ("thinking…") and not yet answered. A crash strands them;
--- the next start answers each one through its interaction's webhook while the token lives
--- (15 minutes from created_at) and closes the rest in the log. token is a secret: it is kept
--- only while the request is pending, deleted with its row, and left out of backups.
+-- Requests taken on and not yet answered, held from just before Discord is told "thinking…"
+-- (message_id is that placeholder, NULL until Discord has said which message it is). A crash
+-- strands them; the next start answers each one through its interaction's webhook while the
+-- token lives (15 minutes from created_at) and closes the rest in the log. token is a
+-- secret: it is kept only while the request is pending, deleted with its row, and left out
+-- of backups.
 CREATE TABLE pending_requests (
     interaction_id INTEGER PRIMARY KEY,
     created_at     TEXT    NOT NULL,
     application_id INTEGER NOT NULL,
     token          TEXT    NOT NULL,
-    message_id     INTEGER NOT NULL,
+    message_id     INTEGER,
     request_json   TEXT    NOT NULL
                    CHECK (json_valid(request_json) AND json_type(request_json) = 'object')
 );
+"""
+
+_V5_GENERATION_LINKS = """
+-- A generation made from another one by an answer's buttons: another take, a continuation,
+-- or the same seed with other settings. 'lyrics' is a /lyrics (or console) answer of its own.
+ALTER TABLE generations ADD COLUMN parent_id INTEGER
+    REFERENCES generations (id) ON DELETE SET NULL;
+ALTER TABLE generations ADD COLUMN kind TEXT NOT NULL DEFAULT 'lyrics'
+    CHECK (kind IN ('lyrics', 'take', 'continue', 'edit'));
+CREATE INDEX generations_parent_id ON generations (parent_id) WHERE parent_id IS NOT NULL;
 """
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -167,6 +179,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "corpus_training_audit", _V2_CORPUS_TRAINING_AUDIT),
     Migration(3, "rating_reactions", _V3_RATING_REACTIONS),
     Migration(4, "pending_requests", _V4_PENDING_REQUESTS),
+    Migration(5, "generation_links", _V5_GENERATION_LINKS),
 )
 LATEST_VERSION: int = MIGRATIONS[-1].version
 

@@ -28,6 +28,8 @@ FROM pending_requests ORDER BY created_at, interaction_id
 
 DELETE_PENDING = "DELETE FROM pending_requests WHERE interaction_id = ?"
 
+PLACE_PENDING = "UPDATE pending_requests SET message_id = ? WHERE interaction_id = ?"
+
 
 def pending_values(pending: PendingRequest) -> dict[str, Any]:
     return {
@@ -46,6 +48,6 @@ def pending_row(row: sqlite3.Row) -> PendingRequest:
         created_at=datetime.fromisoformat(row["created_at"]),
         application_id=int(row["application_id"]),
         token=str(row["token"]),
-        message_id=int(row["message_id"]),
+        message_id=row["message_id"],
         request=json.loads(row["request_json"]),
     )

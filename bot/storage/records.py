@@ -14,6 +14,7 @@ from typing import Any, Literal, get_args
 
 Source = Literal["discord", "console"]
 Status = Literal["ok", "error", "timeout", "cancelled"]
+Kind = Literal["lyrics", "take", "continue", "edit"]
 CorpusSource = Literal["submission", "import", "starter"]
 CorpusStatus = Literal["pending", "approved", "rejected"]
 ReviewDecision = Literal["approved", "rejected"]
@@ -23,6 +24,7 @@ TrainingOutcome = Literal["running", "promoted", "not_promoted", "skipped", "fai
 
 SOURCES: frozenset[str] = frozenset(get_args(Source))
 STATUSES: frozenset[str] = frozenset(get_args(Status))
+KINDS: frozenset[str] = frozenset(get_args(Kind))
 CORPUS_SOURCES: frozenset[str] = frozenset(get_args(CorpusSource))
 CORPUS_STATUSES: frozenset[str] = frozenset(get_args(CorpusStatus))
 REVIEW_DECISIONS: frozenset[str] = frozenset(get_args(ReviewDecision))
@@ -82,8 +84,11 @@ class NewGeneration:
     interaction_id: int | None = None
     error: str | None = None
     created_at: datetime | None = None
+    parent_id: int | None = None
+    kind: Kind = "lyrics"
 
     def __post_init__(self) -> None:
+        check_choice("kind", self.kind, KINDS)
         if self.source not in SOURCES:
             raise ValueError(f"source must be one of {sorted(SOURCES)}, got {self.source!r}")
         if self.status not in STATUSES:
@@ -115,6 +120,8 @@ class GenerationRow:
     latency_ms: float | None
     status: Status
     error: str | None
+    parent_id: int | None = None
+    kind: Kind = "lyrics"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,7 +138,7 @@ class PendingRequest:
     created_at: datetime
     application_id: int
     token: str = field(repr=False)
-    message_id: int
+    message_id: int | None  # None if the crash came before Discord named the placeholder
     request: Mapping[str, Any]
 
     def __post_init__(self) -> None:

@@ -6,10 +6,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_app.answers import deliver
-from bot.discord_app.checks import channel_allowed, lyrics_cooldown
-from bot.discord_app.client import LyricBot, reply_privately
-from bot.services.errors import UserFacingError
+from bot.discord_app.answers import answer_interaction
+from bot.discord_app.checks import channel_allowed, lyrics_rate
+from bot.discord_app.client import LyricBot
 from bot.services.lyrics import WORD_MODES, LyricsRequest
 
 SCHEMES = ("free", "AABB", "ABAB", "ABCB", "AAAA", "AABBCC", "ABABCC", "AABA")
@@ -36,7 +35,7 @@ class LyricsCog(commands.Cog):
         words="strict: only real words (default) · lexicon: dictionary words · off: anything",
     )
     @app_commands.choices(words=[app_commands.Choice(name=mode, value=mode) for mode in WORD_MODES])
-    @app_commands.checks.dynamic_cooldown(lyrics_cooldown)
+    @app_commands.check(lyrics_rate)
     @app_commands.check(channel_allowed)
     async def lyrics(
         self,
@@ -63,34 +62,7 @@ class LyricsCog(commands.Cog):
             channel_id=interaction.channel_id, user_id=interaction.user.id,
             interaction_id=interaction.id,
         )  # fmt: skip
-        services = self.bot.services
-        try:
-            admission = services.lyrics.admit(request)
-        except UserFacingError as exc:
-            await reply_privately(interaction, str(exc))
-            return
-        try:
-            callback = await interaction.response.defer(thinking=True)
-            placeholder = callback.message_id if callback is not None else None
-            if placeholder is None:
-                placeholder = (await interaction.original_response()).id
-            await services.pending.hold(
-                admission,
-                application_id=interaction.application_id,
-                token=interaction.token,
-                message_id=placeholder,
-                created_at=interaction.created_at,
-            )
-        except BaseException:
-            await services.lyrics.withdraw(admission)
-            raise
-
-        async def show_position(position: int) -> None:
-            await interaction.edit_original_response(content=f"⏳ Queued: position {position}.")
-
-        await deliver(
-            self.bot, admission, placeholder, interaction.edit_original_response, show_position
-        )
+        await answer_interaction(self.bot, interaction, request)
 
     @lyrics.autocomplete("scheme")
     async def schemes(

@@ -80,7 +80,8 @@ async def test_an_answer_shown_just_before_a_crash_can_still_be_rated(
 ) -> None:
     async with start_bot() as process:
         discord.delay_next("PATCH", EDIT_ANSWER, 3.0)  # Discord is slow to confirm the edit...
-        interaction = await discord.invoke_slash("lyrics", {"seed": "last words", "lines": 2})
+        # One line: the answer is the first edit (more lines would stream first).
+        interaction = await discord.invoke_slash("lyrics", {"seed": "last words", "lines": 1})
         await discord.wait_for_request("PATCH", EDIT_ANSWER, timeout=60)
         await process.kill()  # ...and the bot dies before it hears back
         answer = await interaction.wait_for_reply(30, settled)

@@ -21,9 +21,9 @@ async def _held(services: Services, interaction_id: int, age: timedelta) -> None
         admission,
         application_id=1,
         token=TOKEN,
-        message_id=1000 + interaction_id,
         created_at=datetime.now(UTC) - age,
     )
+    await services.pending.placed(admission, 1000 + interaction_id)
     await services.lyrics.withdraw(admission)  # as if the process had died here
 
 
