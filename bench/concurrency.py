@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import os
@@ -32,11 +33,13 @@ from typing import Any
 from bench.common import BenchError, Context, median, percentile
 from bot.services.container import Services, open_services
 from bot.services.lyrics import LyricsRequest
+from bot.services.streaming import LiveText
 from bot.settings import Settings
 from lyriccore.sampling import SamplingParams
 
 log = logging.getLogger(__name__)
 LINES = 8
+FOOTER = "Machine-generated"  # in the final answer, not in a "writing…" one
 THROUGHPUT_TOKENS = 1000
 RETRAIN_CPU_SECONDS = 3.0  # the worker has read the corpus and is in its training steps
 # /lyrics as people send it: free writing (the old path), the bot's defaults (strict words),
@@ -137,24 +140,41 @@ async def _song_forms(
 ) -> dict[str, Any]:
     """/lyrics latency per song form, and each form's cost as a multiple of free writing."""
     figures: dict[str, Any] = {}
+    first_lines: list[float] = []
     for form, options in SONG_FORMS.items():
 
         async def lyrics(user: int, n: int, options: dict[str, str] = options) -> int:
             seed = f"song {user} verse {n}"
             request = LyricsRequest(seed=seed, lines=LINES, user_id=user, **options)
-            answer = await services.lyrics.write(services.lyrics.admit(request))
+            live, started = LiveText(), time.perf_counter()
+            first = asyncio.create_task(_first_change(live))
+            answer = await services.lyrics.write(services.lyrics.admit(request), live=live)
+            seen = first.result() if first.done() else time.perf_counter()
+            first.cancel()
+            first_lines.append(1000 * (seen - started))  # streamed, or else the answer
             return len(answer.result.continuations[0])
 
         figures[form] = {}
         for users in user_counts:
             log.info("service layer: /lyrics (%s) from %d users", form, users)
-            figures[form][str(users)] = await _users(users, rounds, lyrics)
+            first_lines.clear()
+            figures[form][str(users)] = {
+                **await _users(users, rounds, lyrics),
+                "first_line_p50_ms": median(first_lines),
+                "first_line_p95_ms": percentile(first_lines, 95),
+            }
     for by_users in figures.values():
         for users, row in by_users.items():
             free = figures["free"][users]
             row["p50_vs_free"] = row["p50_ms"] / free["p50_ms"]
             row["p95_vs_free"] = row["p95_ms"] / free["p95_ms"]
     return figures
+
+
+async def _first_change(live: LiveText) -> float:
+    """When the first whole line reached the event loop (what streaming shows first)."""
+    await live.changed.wait()
+    return time.perf_counter()
 
 
 def _free_port() -> int:
@@ -192,6 +212,22 @@ async def _training_started(within: float = 120.0) -> None:
     raise BenchError(f"/retrain started no training worker within {within:.0f} s")
 
 
+def _count_edits(fake: Any, token: str, into: dict[str, list[float]]) -> None:
+    """How often the bot edited one answer, and the shortest gap between two of its edits."""
+    times = [r.at for r in fake.requests if r.method == "PATCH" and f"/{token}/" in r.path]
+    into["edits"].append(len(times))
+    into["gap_s"].extend(b - a for a, b in itertools.pairwise(times))
+
+
+def _streaming_summary(values: dict[str, list[float]]) -> dict[str, float | None]:
+    return {
+        "first_shown_p50_ms": median(values["first_shown_ms"]),
+        "first_shown_p95_ms": percentile(values["first_shown_ms"], 95),
+        "edits_per_answer_p50": median(values["edits"]),
+        "shortest_gap_between_edits_s": min(values["gap_s"], default=None),
+    }
+
+
 async def discord(ctx: Context, char_model: Path, threads: int) -> dict[str, Any]:
     from tests.fakediscord import BotProcess, FakeDiscord, GuildSpec
 
@@ -211,10 +247,16 @@ async def discord(ctx: Context, char_model: Path, threads: int) -> dict[str, Any
             "LYRICBOT_GENERATION_THREADS": str(threads),
         }
 
+        streaming: dict[str, list[float]] = {"first_shown_ms": [], "edits": [], "gap_s": []}
+
         async def lyrics(user: int, n: int) -> int:
             options = {"seed": f"song {user} verse {n}", "lines": LINES}
+            started = time.perf_counter()
             interaction = await fake.invoke_slash("lyrics", options, user=members[user])
-            reply = await interaction.wait_for_reply(120, lambda m: not m.content.startswith("⏳"))
+            await interaction.wait_for_reply(120, lambda m: not m.content.startswith("⏳"))
+            streaming["first_shown_ms"].append(1000 * (time.perf_counter() - started))
+            reply = await interaction.wait_for_reply(120, lambda m: FOOTER in m.content)
+            _count_edits(fake, interaction.token, streaming)
             return len(reply.content)
 
         async with BotProcess(fake, ["bot", "run"], env=env, cwd=ctx.work_dir) as bot:
@@ -222,7 +264,10 @@ async def discord(ctx: Context, char_model: Path, threads: int) -> dict[str, Any
             await fake.wait_until_synced(60)
             await _users(2, 1, lyrics)  # warm-up: the model is loaded and has answered
             log.info("fake Discord: /lyrics from %d users", users)
+            for values in streaming.values():
+                values.clear()
             quiet = await _users(users, sizes.latency_rounds, lyrics)
+            quiet["streaming"] = _streaming_summary(streaming)
             log.info("fake Discord: the same while a retrain runs")
             await fake.invoke_slash("retrain", {}, user=admin)
             await _training_started()

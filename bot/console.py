@@ -89,6 +89,7 @@ def format_report(report: StatsReport) -> str:
         ("by temperature", report.by_temperature_band),
         ("by rhyme scheme", report.by_scheme),
         ("by words", report.by_words),
+        ("by what asked", report.by_kind),
     ):
         lines.append(title + ":")
         for g in groups:

@@ -10,6 +10,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from bot.services.engine import EngineService
@@ -237,13 +238,19 @@ class LyricsService:
             await self.db.detach_message(message_id)
         await self.db.attach_message(answer.generation_id, message_id)
 
+    async def log_lost(self, request: LyricsRequest, created_at: datetime, reason: str) -> None:
+        """A request taken on and never answered: it is in the log all the same."""
+        params = validate(request, self.settings.max_lines, self.settings.words)
+        row = self._row(request, params, "(not written)", "cancelled", None, reason)
+        await self.db.record_generation(replace(row, created_at=created_at))
+
     def _row(
         self,
         request: LyricsRequest,
         params: SamplingParams,
         model_version: str,
         status: Status,
-        latency_ms: float,
+        latency_ms: float | None,
         error: str | None = None,
     ) -> NewGeneration:
         return NewGeneration(

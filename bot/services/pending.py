@@ -14,7 +14,7 @@ from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.services.lyrics import Admission, LyricsRequest, LyricsService
-from bot.storage import Database, GenerationRow, NewGeneration, PendingRequest
+from bot.storage import Database, GenerationRow, PendingRequest
 
 log = logging.getLogger(__name__)
 TOKEN_LIFETIME = timedelta(minutes=15)
@@ -85,21 +85,6 @@ class PendingRequests:
 
     async def _close_as_lost(self, pending: PendingRequest) -> None:
         request = LyricsRequest(**pending.request)
-        await self.db.record_generation(
-            NewGeneration(
-                source=request.source,
-                seed=request.seed,
-                params=dict(pending.request),
-                model_version="(not written)",
-                status="cancelled",
-                error=LOST_AT_RESTART,
-                rng_seed=request.rng_seed,
-                guild_id=request.guild_id,
-                channel_id=request.channel_id,
-                user_id=request.user_id,
-                interaction_id=request.interaction_id,
-                created_at=pending.created_at,
-            )
-        )
+        await self.lyrics.log_lost(request, pending.created_at, LOST_AT_RESTART)
         await self.db.forget_pending(pending.interaction_id)
         log.warning("interaction %s was lost at restart: too old to answer", pending.interaction_id)

@@ -117,6 +117,7 @@ SELECT g.model_version AS model_version,
        json_extract(g.params_json, :temperature_path) AS temperature,
        json_extract(g.params_json, :scheme_path) AS scheme,
        json_extract(g.params_json, :words_path) AS words,
+       g.kind AS kind,
        COUNT(*) AS generations,
        COALESCE(SUM(r.n), 0) AS ratings,
        COALESCE(SUM(r.score_sum), 0) AS score_sum
@@ -126,7 +127,7 @@ LEFT JOIN (
     FROM ratings GROUP BY generation_id
 ) AS r ON r.generation_id = g.id
 WHERE :guild_id IS NULL OR g.guild_id = :guild_id
-GROUP BY g.model_version, temperature, scheme, words
+GROUP BY g.model_version, temperature, scheme, words, g.kind
 """
 
 _EXPORT_PAGE = f"""
@@ -383,6 +384,7 @@ class Database:
                 score_sum=int(row["score_sum"]),
                 scheme=_text_or_none(row["scheme"]),
                 words=_text_or_none(row["words"]),
+                kind=str(row["kind"]),
             )
             for row in rows
         )

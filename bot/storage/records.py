@@ -164,7 +164,8 @@ class GroupStats:
 @dataclass(frozen=True, slots=True)
 class StatsReport:
     """Summary for ``/stats``: comparing model versions, sampling temperatures, rhyme schemes
-    ("free" for none) and word modes ("off" for generations logged before there were any)."""
+    ("free" for none), word modes ("off" for generations logged before there were any) and
+    what asked for each answer (/lyrics, or a button under an earlier one)."""
 
     guild_id: int | None
     total_generations: int
@@ -174,6 +175,7 @@ class StatsReport:
     by_temperature_band: tuple[GroupStats, ...]
     by_scheme: tuple[GroupStats, ...] = ()
     by_words: tuple[GroupStats, ...] = ()
+    by_kind: tuple[GroupStats, ...] = ()  # answers, takes, continuations, reworks
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

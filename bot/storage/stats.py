@@ -53,6 +53,7 @@ class SliceSums:
     score_sum: int
     scheme: str | None = None
     words: str | None = None
+    kind: str = "lyrics"
 
 
 class _Tally:
@@ -87,12 +88,14 @@ def build_report(guild_id: int | None, slices: Iterable[SliceSums]) -> StatsRepo
     bands[UNKNOWN_BAND] = _Tally()
     schemes: dict[str, _Tally] = {}
     words: dict[str, _Tally] = {}
+    kinds: dict[str, _Tally] = {}
     for sums in slices:
         total.add(sums)
         models.setdefault(sums.model_version, _Tally()).add(sums)
         bands[temperature_band(sums.temperature)].add(sums)
         schemes.setdefault(sums.scheme or "free", _Tally()).add(sums)
         words.setdefault(sums.words or "off", _Tally()).add(sums)
+        kinds.setdefault(sums.kind, _Tally()).add(sums)
     if bands[UNKNOWN_BAND].generations == 0:
         del bands[UNKNOWN_BAND]
     overall = total.freeze("all")
@@ -105,4 +108,5 @@ def build_report(guild_id: int | None, slices: Iterable[SliceSums]) -> StatsRepo
         by_temperature_band=tuple(tally.freeze(label) for label, tally in bands.items()),
         by_scheme=tuple(schemes[key].freeze(key) for key in sorted(schemes)),
         by_words=tuple(words[key].freeze(key) for key in sorted(words)),
+        by_kind=tuple(kinds[key].freeze(key) for key in sorted(kinds)),
     )

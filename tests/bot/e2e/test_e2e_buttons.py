@@ -56,6 +56,8 @@ async def test_take_continue_and_own_settings_make_linked_answers_even_after_a_r
         assert len(after) - len(before) == 4  # ...four more lines
         assert more.content.startswith("**…")  # shows only the last line it carries on from
         assert await discord.wait_for_reactions(more, 5)
+        kinds = {g.key: g.generations for g in (await db.stats()).by_kind}
+        assert kinds == {"lyrics": 1, "take": 1, "continue": 1}
 
         await process.restart()
         await discord.wait_until_identified(60, count=2)
