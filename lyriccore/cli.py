@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from secrets import randbelow
 
 from lyriccore.checkpoint import BEST, load_model
 from lyriccore.cli_args import (
@@ -28,6 +29,7 @@ from lyriccore.evaluate import evaluate_model
 from lyriccore.generator import GenerationResult, Generator
 from lyriccore.history import EpochMetrics
 from lyriccore.sampling import SamplingParams
+from lyriccore.song import DEFAULT_FORM, parse_form, write_song
 from lyriccore.staging import adopt, staging_for, train_resumably
 from lyriccore.starter import STARTER_RECIPE, starter_training_corpus
 from lyriccore.trainer import train
@@ -56,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--model", type=Path, required=True, help="model folder or .pt file")
     add_generate_args(cmd)
     cmd.set_defaults(handler=cmd_generate)
+    cmd = sub.add_parser("song", help="write a song: sections, and a chorus that comes back")
+    cmd.add_argument("--model", type=Path, required=True, help="model folder or .pt file")
+    cmd.add_argument("--form", default=DEFAULT_FORM, help=f"sections by '-' ({DEFAULT_FORM})")
+    add_generate_args(cmd)
+    cmd.set_defaults(handler=cmd_song, words="strict")  # a song is for reading: real words
     cmd = sub.add_parser("evaluate", help="perplexity, bits/char and sample metrics")
     cmd.add_argument("--model", type=Path, required=True)
     cmd.add_argument("--corpus", type=Path, required=True)
@@ -118,6 +125,23 @@ def print_result(result: GenerationResult, as_json: bool) -> None:
 def cmd_generate(args: argparse.Namespace) -> int:
     generator = Generator.from_path(args.model)
     print_result(generator.generate(args.seed, params_from_args(args)), args.json)
+    return 0
+
+
+def cmd_song(args: argparse.Namespace) -> int:
+    form = parse_form(args.form)
+    params = params_from_args(args)
+    params = params.with_seed(params.rng_seed if params.rng_seed is not None else randbelow(2**31))
+    generator = Generator.from_path(args.model)
+    try:
+        song = write_song(generator, args.seed, params, form)
+    finally:
+        generator.close()
+    if args.json:
+        sections = [{"label": s.label, "text": s.text} for s in song.sections]
+        print(json.dumps({"sections": sections, "rng_seed": song.rng_seed}, ensure_ascii=False))
+    else:
+        print(f"{song.text}\n\n[model {song.model_version} · rng seed {song.rng_seed}]")
     return 0
 
 

@@ -22,7 +22,9 @@ def prepare_seed(tokenizer: Tokenizer, seed: str) -> PreparedSeed:
     """Normalise a seed like the corpus, and drop (and report) what the vocabulary lacks."""
     if len(seed) > MAX_SEED_CHARS:
         raise GenerationError(f"seed is {len(seed)} characters; the limit is {MAX_SEED_CHARS}")
-    text = normalise(seed, lowercase=tokenizer.lowercase).rstrip("\n")
+    text = normalise(seed, lowercase=tokenizer.lowercase)
+    if not seed.endswith("\n"):  # a seed ends mid-line unless it ends a line itself
+        text = text.rstrip("\n")
     encoded = tokenizer.encode_reporting(text, drop_unknown=True)
     return PreparedSeed(tokenizer.decode(encoded.ids), encoded.ids, encoded.unknown)
 
