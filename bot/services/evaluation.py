@@ -38,8 +38,11 @@ class RatingGroup:
 
     @property
     def ci95(self) -> tuple[float, float] | None:
-        """None with fewer than two ratings."""
-        return mean_ci95(dict(zip(SCORES, self.counts, strict=True)))
+        """The t interval, cut to the 1–5 scale a mean cannot leave; None below two ratings."""
+        interval = mean_ci95(dict(zip(SCORES, self.counts, strict=True)))
+        if interval is None:
+            return None
+        return max(interval[0], SCORES[0]), min(interval[1], SCORES[-1])
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,9 +47,10 @@ async def test_groups_means_and_intervals(db: Database) -> None:
     assert [g.key for g in evaluation.by_scheme] == ["AABB", "ABAB", "free"]
     v1 = evaluation.by_model_version[0]
     assert v1.mean == pytest.approx(7 / 3)
-    low, high = v1.ci95  # mean 2.33, sd 0.577, t(2) = 4.303: ± 1.434
+    low, high = mean_ci95({2: 2, 3: 1})  # mean 2.33, sd 0.577, t(2) = 4.303: ± 1.434
     assert low == pytest.approx(7 / 3 - 1.434, abs=1e-3)
     assert high == pytest.approx(7 / 3 + 1.434, abs=1e-3)
+    assert v1.ci95 == (1.0, pytest.approx(high))  # a mean rating cannot fall below 1
     assert evaluation.by_scheme[0].ci95 is None  # one rating: no interval
 
 
