@@ -27,6 +27,7 @@ from bot.services.container import Services, open_services
 from bot.services.corpus import CorpusService
 from bot.services.errors import UserFacingError
 from bot.services.html_report import write_report
+from bot.services.proposals import MIN_MEAN, MIN_RATERS, describe_proposals, propose_highly_rated
 from bot.settings import Settings, SettingsError, load_settings, read_environment
 from bot.storage import Database, StorageError, export
 
@@ -75,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--approve", action="store_true", help="approve them at once")
     imp.add_argument("--licence", help="provenance/licence note stored with each entry")
     imp.set_defaults(handler=import_corpus)
+    prop = corpus_sub.add_parser("propose", help="offer the highest-rated answers for review")
+    prop.add_argument("--min-mean", type=float, default=MIN_MEAN, help="default %(default)s")
+    prop.add_argument("--min-raters", type=int, default=MIN_RATERS, help="default %(default)s")
+    prop.add_argument("--guild", type=int, help="one server's answers only (default: all)")
+    prop.set_defaults(handler=propose_corpus)
     sub.add_parser("doctor", help="check settings, database, models and disk").set_defaults(
         handler=doctor
     )
@@ -159,6 +165,16 @@ async def import_corpus(settings: Settings, args: argparse.Namespace) -> int:
             return 2
     status = "approved" if args.approve else "pending review"
     print(f"imported {added} songs ({status}); skipped {present} (duplicates, empty or too big)")
+    return 0
+
+
+async def propose_corpus(settings: Settings, args: argparse.Namespace) -> int:
+    async with await Database.open(settings.db_path) as db:
+        proposals = await propose_highly_rated(
+            db, CorpusService(db, settings), proposer=None, guild_id=args.guild,
+            min_mean=args.min_mean, min_raters=args.min_raters,
+        )  # fmt: skip
+    print(describe_proposals(proposals, args.min_mean, args.min_raters))
     return 0
 
 
