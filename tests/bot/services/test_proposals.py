@@ -6,34 +6,36 @@ import asyncio
 from pathlib import Path
 
 from bot.cli import main
-from bot.services.container import Services
+from bot.services.corpus import CorpusService
 from bot.services.proposals import describe_proposals, propose_highly_rated
 from bot.services.reports import describe_entries
+from bot.settings import Settings
 from bot.storage import Database
 
 
-async def test_highly_rated_answers_become_pending_entries_once(services: Services, rate) -> None:
-    db = services.db
-    loved = await rate(db, "v0002", {}, [5, 5, 4], output="golden hour\nwe hold the light")
-    await rate(db, "v0002", {}, [5, 5], output="two fans are not enough")  # too few raters
-    await rate(db, "v0002", {}, [5, 4, 4], output="a 4.3 is not enough")  # mean too low
-    proposals = await propose_highly_rated(db, services.corpus, proposer=77)
-    assert [(p.answer.id, p.answer.raters) for p in proposals] == [(loved, 3)]
-    entry = await db.get_corpus_entry(proposals[0].entry_id)
-    assert entry.status == "pending" and entry.source == "submission" and entry.submitted_by == 77
-    assert entry.text == "golden hour\nwe hold the light\n"
-    assert entry.title == f"from generation #{loved} (4.7 from 3 raters)"
-    assert f"entry #{entry.id}" in describe_proposals(proposals, 4.5, 3)
+async def test_highly_rated_answers_become_pending_entries_once(tmp_path: Path, rate) -> None:
+    async with await Database.open(tmp_path / "lyricbot.db") as db:
+        corpus = CorpusService(db, Settings(token="not-needed", db_path=db.path))
+        loved = await rate(db, "v0002", {}, [5, 5, 4], output="golden hour\nwe hold the light")
+        await rate(db, "v0002", {}, [5, 5], output="two fans are not enough")  # too few raters
+        await rate(db, "v0002", {}, [5, 4, 4], output="a 4.3 is not enough")  # mean too low
+        proposals = await propose_highly_rated(db, corpus, proposer=77)
+        assert [(p.answer.id, p.answer.raters) for p in proposals] == [(loved, 3)]
+        entry = await db.get_corpus_entry(proposals[0].entry_id)
+        assert (entry.status, entry.source, entry.submitted_by) == ("pending", "submission", 77)
+        assert entry.text == "golden hour\nwe hold the light\n"
+        assert entry.title == f"from generation #{loved} (4.7 from 3 raters)"
+        assert f"entry #{entry.id}" in describe_proposals(proposals, 4.5, 3)
 
-    listing = describe_entries("pending", await db.list_corpus_entries("pending"), {})
-    assert f"from generation #{loved} (4.7 from 3 raters): golden hour" in listing
+        listing = describe_entries("pending", await db.list_corpus_entries("pending"), {})
+        assert f"from generation #{loved} (4.7 from 3 raters): golden hour" in listing
 
-    again = await propose_highly_rated(db, services.corpus, proposer=None)
-    assert [p.entry_id for p in again] == [None]
-    assert "Refused 1" in describe_proposals(again, 4.5, 3)
-    assert (await db.corpus_counts())["pending"] == 1
-    nothing = await propose_highly_rated(db, services.corpus, proposer=None, min_raters=10)
-    assert describe_proposals(nothing, 4.5, 10).startswith("No answer has a mean of 4.5")
+        again = await propose_highly_rated(db, corpus, proposer=None)
+        assert [p.entry_id for p in again] == [None]
+        assert "Refused 1" in describe_proposals(again, 4.5, 3)
+        assert (await db.corpus_counts())["pending"] == 1
+        nothing = await propose_highly_rated(db, corpus, proposer=None, min_raters=10)
+        assert describe_proposals(nothing, 4.5, 10).startswith("No answer has a mean of 4.5")
 
 
 async def test_the_cli_proposes_and_says_what_it_did(
