@@ -1,4 +1,4 @@
-"""`lyricbot run|console|export`: the bot's command line.
+"""`lyricbot run|console|export|report`: the bot's command line.
 
 Known problems (a bad setting, an unreadable database) end with one line and exit status 2.
 """
@@ -26,6 +26,8 @@ from bot.logging_setup import configure_logging
 from bot.services.container import Services, open_services
 from bot.services.corpus import CorpusService
 from bot.services.errors import UserFacingError
+from bot.services.html_report import write_report
+from bot.services.proposals import MIN_MEAN, MIN_RATERS, describe_proposals, propose_highly_rated
 from bot.settings import Settings, SettingsError, load_settings, read_environment
 from bot.storage import Database, StorageError, export
 
@@ -62,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--format", choices=["csv", "jsonl"], default="csv")
     cmd.add_argument("--out", type=Path, help="file to write (default: standard output)")
     cmd.set_defaults(handler=export_log)
+    cmd = sub.add_parser("report", help="write the human evaluation as one HTML page")
+    cmd.add_argument("--out", type=Path, default=Path("report.html"), help="the page to write")
+    cmd.add_argument("--guild", type=int, help="one server's ratings only (default: all)")
+    cmd.add_argument("--export", type=Path, help="also write the log (.csv or .jsonl), linked")
+    cmd.set_defaults(handler=report_command)
     cmd = sub.add_parser("corpus", help="manage the training corpus")
     corpus_sub = cmd.add_subparsers(dest="corpus_command", required=True, metavar="ACTION")
     imp = corpus_sub.add_parser("import", help="add songs from .txt/.json/.csv files or a folder")
@@ -69,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--approve", action="store_true", help="approve them at once")
     imp.add_argument("--licence", help="provenance/licence note stored with each entry")
     imp.set_defaults(handler=import_corpus)
+    prop = corpus_sub.add_parser("propose", help="offer the highest-rated answers for review")
+    prop.add_argument("--min-mean", type=float, default=MIN_MEAN, help="default %(default)s")
+    prop.add_argument("--min-raters", type=int, default=MIN_RATERS, help="default %(default)s")
+    prop.add_argument("--guild", type=int, help="one server's answers only (default: all)")
+    prop.set_defaults(handler=propose_corpus)
     sub.add_parser("doctor", help="check settings, database, models and disk").set_defaults(
         handler=doctor
     )
@@ -133,6 +145,14 @@ async def export_log(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def report_command(settings: Settings, args: argparse.Namespace) -> int:
+    async with await Database.open(settings.db_path) as db:
+        data = await write_report(db, args.out, guild_id=args.guild, export_to=args.export)
+    ratings = data.evaluation.overall.ratings
+    print(f"wrote {args.out}: {ratings} ratings, open it in a browser", file=sys.stderr)
+    return 0
+
+
 async def import_corpus(settings: Settings, args: argparse.Namespace) -> int:
     async with await Database.open(settings.db_path) as db:
         corpus = CorpusService(db, settings)
@@ -145,6 +165,16 @@ async def import_corpus(settings: Settings, args: argparse.Namespace) -> int:
             return 2
     status = "approved" if args.approve else "pending review"
     print(f"imported {added} songs ({status}); skipped {present} (duplicates, empty or too big)")
+    return 0
+
+
+async def propose_corpus(settings: Settings, args: argparse.Namespace) -> int:
+    async with await Database.open(settings.db_path) as db:
+        proposals = await propose_highly_rated(
+            db, CorpusService(db, settings), proposer=None, guild_id=args.guild,
+            min_mean=args.min_mean, min_raters=args.min_raters,
+        )  # fmt: skip
+    print(describe_proposals(proposals, args.min_mean, args.min_raters))
     return 0
 
 

@@ -52,7 +52,8 @@ def describe_entries(status: str, entries: list[CorpusEntry], counts: Mapping[st
     for e in entries:
         first = e.text.strip().split("\n", 1)[0][:60]
         who = f" by {e.submitted_by}" if e.submitted_by else ""
-        lines.append(f"#{e.id} [{e.source}{who}, {e.chars} chars] {first}")
+        origin = f" {e.title}:" if e.title else ""
+        lines.append(f"#{e.id} [{e.source}{who}, {e.chars} chars]{origin} {first}")
     if not entries:
         lines.append("(none)")
     return "\n".join(lines)

@@ -19,6 +19,7 @@ from bot.storage.errors import (
 )
 from bot.storage.export import ExportFormat, export
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, Migration
+from bot.storage.rating_tables import DailyRatings, RatedAnswer, ScoreCount
 from bot.storage.records import (
     AuditEntry,
     CorpusEntry,
@@ -50,6 +51,7 @@ __all__ = [
     "CorpusEntry",
     "CorpusSource",
     "CorpusStatus",
+    "DailyRatings",
     "Database",
     "DuplicateEntryError",
     "ExportFormat",
@@ -65,8 +67,10 @@ __all__ = [
     "NewTrainingRun",
     "NotADatabaseError",
     "PendingRequest",
+    "RatedAnswer",
     "ReviewDecision",
     "SchemaTooNewError",
+    "ScoreCount",
     "Source",
     "StatsReport",
     "Status",

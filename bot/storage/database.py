@@ -25,7 +25,7 @@ from typing import Any, NamedTuple, Self, get_args
 
 import aiosqlite
 
-from bot.storage import admin_tables, connection, migrations, pending_table
+from bot.storage import admin_tables, connection, migrations, pending_table, rating_tables
 from bot.storage.errors import (
     DuplicateEntryError,
     ForeignDatabaseError,
@@ -35,6 +35,7 @@ from bot.storage.errors import (
     UnknownGenerationError,
     UnknownRunError,
 )
+from bot.storage.rating_tables import DailyRatings, RatedAnswer, ScoreCount
 from bot.storage.records import (
     CORPUS_STATUSES,
     FINISHED_OUTCOMES,
@@ -389,6 +390,43 @@ class Database:
             for row in rows
         )
         return build_report(guild_id, slices)
+
+    async def score_counts(self, guild_id: int | None = None) -> list[ScoreCount]:
+        """How many ratings of each score each (model, temperature, scheme) slice got."""
+        params = {
+            "guild_id": guild_id,
+            "temperature_path": f"$.{TEMPERATURE_KEY}",
+            "scheme_path": f"$.{SCHEME_KEY}",
+        }
+        rows = await self._fetchall(rating_tables.SCORE_COUNTS, params)
+        return [rating_tables.score_count(row) for row in rows]
+
+    async def rated_answers(
+        self,
+        guild_id: int | None = None,
+        *,
+        best_first: bool = True,
+        min_raters: int = 1,
+        min_mean: float = 1.0,
+        limit: int = 10,
+    ) -> list[RatedAnswer]:
+        """Answers rated by at least ``min_raters`` people with a mean of at least
+        ``min_mean``, best (or worst) mean first."""
+        _check_page(limit, 0)
+        params = {
+            "guild_id": guild_id,
+            "order": 1 if best_first else -1,
+            "min_raters": min_raters,
+            "min_mean": min_mean,
+            "limit": limit,
+        }
+        rows = await self._fetchall(rating_tables.RATED_ANSWERS, params)
+        return [rating_tables.rated_answer(row) for row in rows]
+
+    async def ratings_by_day(self, guild_id: int | None = None) -> list[DailyRatings]:
+        """Ratings given per UTC day, oldest first."""
+        rows = await self._fetchall(rating_tables.RATINGS_BY_DAY, {"guild_id": guild_id})
+        return [rating_tables.daily_ratings(row) for row in rows]
 
     async def export_rows(self) -> AsyncIterator[dict[str, Any]]:
         """Yield one flat dict per generation, oldest first, for offline human evaluation.

@@ -13,6 +13,7 @@ from bot.discord_app.client import LyricBot, reply_privately
 from bot.discord_app.formatting import escape
 from bot.services.corpus import decode_upload
 from bot.services.errors import InvalidRequest
+from bot.services.proposals import MIN_MEAN, MIN_RATERS, describe_proposals, propose_highly_rated
 from bot.services.reports import describe_entries
 
 
@@ -66,6 +67,17 @@ class CorpusCog(commands.Cog):
         entries = await services.db.list_corpus_entries(status, limit=15)
         counts = await services.db.corpus_counts()
         await reply_privately(interaction, escape(describe_entries(status, entries, counts)))
+
+    @corpus.command(name="propose", description="Offer the top-rated answers for review (admins)")
+    @app_commands.check(admin_only)
+    async def propose(self, interaction: discord.Interaction) -> None:
+        services = self.bot.services
+        proposals = await propose_highly_rated(
+            services.db, services.corpus, proposer=interaction.user.id,
+            guild_id=interaction.guild_id,
+        )  # fmt: skip
+        text = describe_proposals(proposals, MIN_MEAN, MIN_RATERS)
+        await reply_privately(interaction, escape(text))
 
     @corpus.command(name="approve", description="Approve an entry for training (admins)")
     @app_commands.check(admin_only)
