@@ -374,13 +374,15 @@ class Database:
 
     async def pin_preset(self, scope: int, preset: str | None, by: int | None) -> None:
         """Pin ``preset`` for the guild (None: unpin, the bandit picks again)."""
-        values = {"scope": scope, "pinned": preset, "by": by, "at": utc_now_text()}
+        values = {"scope": scope, "value": preset, "by": by, "at": utc_now_text()}
         await self._write(preset_tables.PIN_PRESET, values)
 
     async def reset_presets(self, scope: int, by: int | None) -> None:
         """Forget the guild's ratings so far, for the bandit only (they stay in the log)."""
-        values = {"scope": scope, "by": by, "at": utc_now_text()}
-        await self._write(preset_tables.RESET_PRESETS, values)
+        now = utc_now_text()
+        await self._write(
+            preset_tables.RESET_PRESETS, {"scope": scope, "value": now, "by": by, "at": now}
+        )
 
     # -- reporting --------------------------------------------------------------------------
 

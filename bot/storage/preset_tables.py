@@ -51,21 +51,22 @@ ORDER BY own, preset
 
 PRESET_STATE = "SELECT pinned, reset_at FROM preset_state WHERE scope = ?"
 
-PIN_PRESET = """
-INSERT INTO preset_state (scope, pinned, updated_by, updated_at)
-VALUES (:scope, :pinned, :by, :at)
+
+
+def _set_state(column: str) -> str:
+    """Set one column of a guild's state (a constant name; the value is a parameter), creating
+    its row if it has none, without touching the other column."""
+    return f"""
+INSERT INTO preset_state (scope, {column}, updated_by, updated_at)
+VALUES (:scope, :value, :by, :at)
 ON CONFLICT (scope) DO UPDATE
-    SET pinned = excluded.pinned, updated_by = excluded.updated_by,
+    SET {column} = excluded.{column}, updated_by = excluded.updated_by,
         updated_at = excluded.updated_at
 """
 
-RESET_PRESETS = """
-INSERT INTO preset_state (scope, reset_at, updated_by, updated_at)
-VALUES (:scope, :at, :by, :at)
-ON CONFLICT (scope) DO UPDATE
-    SET reset_at = excluded.reset_at, updated_by = excluded.updated_by,
-        updated_at = excluded.updated_at
-"""
+
+PIN_PRESET = _set_state("pinned")
+RESET_PRESETS = _set_state("reset_at")
 
 
 def preset_ratings(row: sqlite3.Row) -> PresetRatings:

@@ -23,12 +23,9 @@ async def test_console_runs_the_whole_flow_without_discord(services) -> None:
 async def test_console_lyrics_without_options_use_a_preset_shown_by_presets(services) -> None:
     out = io.StringIO()
     console = Console(services, out)
-    assert await console.handle("/lyrics seed:x lines:1 rng_seed:4")
-    assert await console.handle("rate 5")
-    assert await console.handle("/presets pin calm")
-    assert await console.handle("/lyrics seed:x lines:1")
-    assert await console.handle("/presets")
-    assert await console.handle("/presets pin loud")
+    for line in ("/lyrics seed:x lines:1 rng_seed:4", "rate 5", "/presets pin calm",
+                 "/lyrics seed:x lines:1", "/presets", "/presets pin loud"):  # fmt: skip
+        assert await console.handle(line)
     text = out.getvalue()
     assert "[preset " in text and "[preset calm  ·  temperature 0.6" in text
     assert "mean 5.00 from 1" in text and "Pinned by an admin: calm" in text
