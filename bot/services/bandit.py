@@ -26,7 +26,7 @@ FLOOR = 0.05
 """Each arm's least share of picks, whatever the ratings say."""
 POOL_CAP = 10.0
 """Other guilds' ratings of an arm count as at most this many of the guild's own: a new guild
-starts from what everyone liked, and its own raters take over after a dozen ratings."""
+starts from what everyone liked; its own ratings weigh as much after ten, and more soon after."""
 SHARE_DRAWS = 4000
 """Monte Carlo draws behind a displayed pick share (±0.8 percentage points at worst)."""
 

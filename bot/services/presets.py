@@ -75,12 +75,12 @@ class PresetOverview:
         ]
         for s in self.standings:
             mean = s.own.mean
-            rated = f"mean {mean:.2f} from {s.own.ratings}" if mean is not None else "no ratings"
+            rated = f"mean {mean:.2f} from {_ratings(s.own.ratings)}" if mean else "no ratings"
             lines.append(f"{s.preset.name} ({s.preset.describe()}): {rated} · picked {s.share:.0%}")
         if self.pinned:
             lines.append(f"Pinned by an admin: {self.pinned} is always used (/preset unpin).")
         lines.append(
-            f"Starting point: {self.pooled_ratings} ratings from other servers, each preset's "
+            f"Starting point: {_ratings(self.pooled_ratings)} from other servers, each preset's "
             f"counted as at most {POOL_CAP:g} of this server's."
         )
         return "\n".join(lines)
@@ -161,6 +161,10 @@ class PresetService:
             )
             for name, preset in self.presets.items()
         }
+
+
+def _ratings(n: int) -> str:
+    return f"{n} rating" if n == 1 else f"{n} ratings"
 
 
 def _scope(guild_id: int | None) -> int:
