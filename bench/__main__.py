@@ -1,4 +1,5 @@
-"""`python -m bench [SUITE] [--quick]` (SUITE: all|train|generate|serve|curves|quality|songs):
+"""`python -m bench [SUITE] [--quick]` (SUITE: all|train|generate|serve|curves|quality|songs|
+bandit):
 run lyricbot's benchmarks and print one JSON report (also written to bench/results/latest.json).
 
 Progress goes to stderr; the report is the only thing on stdout.
@@ -19,6 +20,7 @@ from typing import Any
 
 import torch
 
+from bench.bandit import bandit
 from bench.common import (
     DEFAULT_DATA_DIR,
     RESULTS,
@@ -50,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         "suite",
         nargs="?",
         default="all",
-        choices=("all", "train", "generate", "serve", "curves", "quality", "songs"),
+        choices=("all", "train", "generate", "serve", "curves", "quality", "songs", "bandit"),
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
     parser.add_argument(
@@ -84,10 +86,15 @@ def _filed(figures: dict[str, Any], contention: Contention) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
-    data_path, text = read_data(args.data_dir)
     sizes = Sizes.quick() if args.quick else Sizes()
-    ctx = Context(sizes, text, data_path, work_dir, args.threads)
     results: dict[str, Any] = {}
+    if args.suite in ("all", "bandit"):  # needs no data file
+        watch = Contention()
+        results["bandit"] = _filed(bandit(sizes, args.out.with_name("bandit.png")), watch)
+        if args.suite == "bandit":
+            return results
+    data_path, text = read_data(args.data_dir)
+    ctx = Context(sizes, text, data_path, work_dir, args.threads)
     models: dict[str, Path] = {}
     if args.suite in ("all", "train"):
         for level, bench in (("char", char_training), ("word", word_training)):

@@ -56,6 +56,8 @@ class Sizes:
     latency_rounds: int = 10
     retrain_minutes: float = 3.0
     song_seeds: int = 16
+    bandit_runs: int = 100
+    bandit_picks: int = 1000
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -82,6 +84,8 @@ class Sizes:
             latency_rounds=2,
             retrain_minutes=0.5,
             song_seeds=2,
+            bandit_runs=5,
+            bandit_picks=300,
         )
 
 

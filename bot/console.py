@@ -5,6 +5,7 @@ database, so anyone can try the whole flow without a Discord token.
     /lyrics seed:"we drift" scheme:ABAB syllables:8 [best_of:8] [words:strict|lexicon|off]
     rate 4          rate the last lyrics 1–5
     /stats          counts and mean ratings
+    /presets        the learnt defaults   /presets pin wild   /presets unpin   /presets reset
     /corpus submit text:"..."   /corpus list [status]   /corpus approve 3   /corpus reject 3 why
     /retrain [level:char] [epochs:5] [minutes:2] [force:yes]
     /model          the serving model      /schedule     the nightly retrain
@@ -134,6 +135,8 @@ class Console:
             self.say(format_report(await self.services.db.stats(None)))
         elif command == "corpus":
             await self._corpus(rest)
+        elif command in {"presets", "preset"}:
+            await self._presets(rest)
         elif command == "retrain":
             await self._retrain(rest)
         elif command == "model":
@@ -152,6 +155,7 @@ class Console:
         async def position(n: int) -> None:
             self.say(f"(queued: position {n})")
 
+        request = await self.services.presets.choose(request)
         admission = self.services.lyrics.admit(request)
         live = LiveText()
         printer = asyncio.create_task(self._print_lines(request.seed.strip(), live))
@@ -198,6 +202,23 @@ class Console:
             self.say(f"Entry #{entry.id} {entry.status}.")
         else:
             raise UserFacingError("Try: /corpus list, /corpus approve 3, /corpus reject 3 why")
+
+    async def _presets(self, rest: list[str]) -> None:
+        presets = self.services.presets
+        action, args = (rest[0], rest[1:]) if rest else ("show", [])
+        if action == "pin" and len(args) == 1:
+            await presets.pin(None, args[0], CONSOLE_USER)
+            self.say(f"Pinned {args[0]}.")
+        elif action == "unpin" and not args:
+            await presets.pin(None, None, CONSOLE_USER)
+            self.say("Unpinned: the bandit picks again.")
+        elif action == "reset" and not args:
+            await presets.reset(None, CONSOLE_USER)
+            self.say("Preset learning reset: ratings from now on count.")
+        elif action == "show" and not args:
+            self.say((await presets.overview(None)).describe())
+        else:
+            raise UserFacingError("Try: /presets, /presets pin calm, /presets unpin or reset")
 
     async def _retrain(self, rest: list[str]) -> None:
         options = dict(word.partition(":")[::2] for word in rest)

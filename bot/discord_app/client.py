@@ -29,6 +29,7 @@ EXTENSIONS = (
     "bot.discord_app.cogs.stats",
     "bot.discord_app.cogs.training",
     "bot.discord_app.cogs.corpus",
+    "bot.discord_app.cogs.presets",
 )
 GENERIC_ERROR = "Something went wrong on my side; it has been logged. Please try again."
 

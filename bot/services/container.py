@@ -11,6 +11,7 @@ from bot.services.corpus import CorpusService
 from bot.services.engine import EngineService
 from bot.services.lyrics import LyricsService
 from bot.services.pending import PendingRequests
+from bot.services.presets import PresetService
 from bot.services.ratings import RatingService
 from bot.services.registry import FIRST_MODEL, ModelRegistry
 from bot.services.schedule import NightlyRetrain
@@ -28,6 +29,7 @@ class Services:
     engine: EngineService
     lyrics: LyricsService
     pending: PendingRequests
+    presets: PresetService
     ratings: RatingService
     corpus: CorpusService
     training: TrainingService
@@ -61,6 +63,7 @@ async def open_services(settings: Settings, *, schedule: bool = False) -> AsyncI
             engine=engine,
             lyrics=lyrics,
             pending=PendingRequests(db, lyrics),
+            presets=PresetService(db),
             ratings=RatingService(db, settings.rating_emojis),
             corpus=corpus,
             training=training,

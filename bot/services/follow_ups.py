@@ -41,6 +41,8 @@ def follow_up(
         source="discord", guild_id=guild_id, channel_id=channel_id, user_id=user_id,
         interaction_id=interaction_id,
     )  # fmt: skip
+    if kind != "edit":  # the same settings: the same preset, if one stood for them
+        request = replace(request, preset=p.get("preset"))
     if kind == "continue":
         # The answer's last line counts as the first (it may still grow, as lines do), so
         # four new lines follow it.

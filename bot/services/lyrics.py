@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 SEED_MAX = 200
 DEFAULT_LINES = 8
+DEFAULT_TEMPERATURE = 0.8
 RANGES: dict[str, tuple[float, float]] = {
     "temperature": (0.1, 2.0),
     "top_p": (0.05, 1.0),
@@ -47,7 +48,7 @@ FOLLOW_UP_WORDS = {"take": "another take of", "continue": "continues", "edit": "
 @dataclass(frozen=True)
 class LyricsRequest:
     seed: str
-    temperature: float = 0.8
+    temperature: float | None = None
     top_p: float | None = None
     top_k: int | None = None
     lines: int | None = None
@@ -61,6 +62,7 @@ class LyricsRequest:
     words: str | None = None
     parent_id: int | None = None  # the answer whose button asked for this one
     kind: Kind = "lyrics"
+    preset: str | None = None  # set by PresetService.choose, with the settings it stands for
     source: Source = "discord"
     guild_id: int | None = None
     channel_id: int | None = None
@@ -93,7 +95,8 @@ class LyricsAnswer:
         """The settings that reproduce this answer, non-default knobs only."""
         p = self.params
         anneal = f"→{p.anneal_to:g}" if p.anneal_to is not None else ""
-        parts = [f"temperature {p.temperature:g}{anneal}"]
+        preset = [f"preset {self.request.preset}"] if self.request.preset else []
+        parts = [*preset, f"temperature {p.temperature:g}{anneal}"]
         if p.top_p < 1.0:
             parts.append(f"top_p {p.top_p:g}")
         if p.top_k:
@@ -148,7 +151,7 @@ def validate(request: LyricsRequest, max_lines: int, words: str = "strict") -> S
         _check(name, value)
     return SamplingParams(
         **_song_form(request, words),
-        temperature=request.temperature,
+        temperature=DEFAULT_TEMPERATURE if request.temperature is None else request.temperature,
         top_p=request.top_p if request.top_p is not None else 1.0,
         top_k=request.top_k or 0,
         repetition_penalty=request.repetition_penalty or 1.0,
@@ -256,7 +259,11 @@ class LyricsService:
         return NewGeneration(
             source=request.source,
             seed=request.seed,
-            params={**params.to_dict(), "model": request.model or self.engine.default_model},
+            params={
+                **params.to_dict(),
+                "model": request.model or self.engine.default_model,
+                **({"preset": request.preset} if request.preset else {}),
+            },
             model_version=model_version,
             status=status,
             latency_ms=latency_ms,

@@ -19,6 +19,7 @@ from bot.storage.errors import (
 )
 from bot.storage.export import ExportFormat, export
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, Migration
+from bot.storage.preset_tables import NO_GUILD, PresetRatings, PresetState
 from bot.storage.rating_tables import DailyRatings, RatedAnswer, ScoreCount
 from bot.storage.records import (
     AuditEntry,
@@ -46,6 +47,7 @@ from bot.storage.stats import TEMPERATURE_BANDS, temperature_band
 __all__ = [
     "LATEST_VERSION",
     "MIGRATIONS",
+    "NO_GUILD",
     "TEMPERATURE_BANDS",
     "AuditEntry",
     "CorpusEntry",
@@ -67,6 +69,8 @@ __all__ = [
     "NewTrainingRun",
     "NotADatabaseError",
     "PendingRequest",
+    "PresetRatings",
+    "PresetState",
     "RatedAnswer",
     "ReviewDecision",
     "SchemaTooNewError",

@@ -25,7 +25,14 @@ from typing import Any, NamedTuple, Self, get_args
 
 import aiosqlite
 
-from bot.storage import admin_tables, connection, migrations, pending_table, rating_tables
+from bot.storage import (
+    admin_tables,
+    connection,
+    migrations,
+    pending_table,
+    preset_tables,
+    rating_tables,
+)
 from bot.storage.errors import (
     DuplicateEntryError,
     ForeignDatabaseError,
@@ -35,6 +42,7 @@ from bot.storage.errors import (
     UnknownGenerationError,
     UnknownRunError,
 )
+from bot.storage.preset_tables import PresetRatings, PresetState
 from bot.storage.rating_tables import DailyRatings, RatedAnswer, ScoreCount
 from bot.storage.records import (
     CORPUS_STATUSES,
@@ -364,6 +372,32 @@ class Database:
             (generation_id,),
         )
         return {int(row["user_id"]): int(row["score"]) for row in rows}
+
+    # -- preset bandit ----------------------------------------------------------------------
+
+    async def preset_ratings(self, scope: int) -> list[PresetRatings]:
+        """Each preset's ratings in guild ``scope`` (``NO_GUILD``: console and DMs) and in all
+        other guilds, counting only generations made after their guild's last reset."""
+        params = {"scope": scope, "path": preset_tables.PRESET_PATH}
+        rows = await self._fetchall(preset_tables.PRESET_RATINGS, params)
+        return [preset_tables.preset_ratings(row) for row in rows]
+
+    async def preset_state(self, scope: int) -> PresetState:
+        """The guild's pin and last reset (neither, for a guild no admin has touched)."""
+        rows = await self._fetchall(preset_tables.PRESET_STATE, (scope,))
+        return preset_tables.preset_state(rows[0]) if rows else PresetState(None, None)
+
+    async def pin_preset(self, scope: int, preset: str | None, by: int | None) -> None:
+        """Pin ``preset`` for the guild (None: unpin, the bandit picks again)."""
+        values = {"scope": scope, "value": preset, "by": by, "at": utc_now_text()}
+        await self._write(preset_tables.PIN_PRESET, values)
+
+    async def reset_presets(self, scope: int, by: int | None) -> None:
+        """Forget the guild's ratings so far, for the bandit only (they stay in the log)."""
+        now = utc_now_text()
+        await self._write(
+            preset_tables.RESET_PRESETS, {"scope": scope, "value": now, "by": by, "at": now}
+        )
 
     # -- reporting --------------------------------------------------------------------------
 

@@ -174,12 +174,26 @@ ALTER TABLE generations ADD COLUMN kind TEXT NOT NULL DEFAULT 'lyrics'
 CREATE INDEX generations_parent_id ON generations (parent_id) WHERE parent_id IS NOT NULL;
 """
 
+_V6_PRESET_STATE = """
+-- The preset bandit's state per guild (services/presets.py): the preset an admin pinned (NULL:
+-- none, the bandit picks) and when its learning was last reset (ratings of generations made
+-- before then no longer count). scope is the guild id, 0 for the console and direct messages.
+CREATE TABLE preset_state (
+    scope      INTEGER PRIMARY KEY,
+    pinned     TEXT,
+    reset_at   TEXT,
+    updated_by INTEGER,
+    updated_at TEXT NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "generations_and_ratings", _V1_GENERATIONS_AND_RATINGS),
     Migration(2, "corpus_training_audit", _V2_CORPUS_TRAINING_AUDIT),
     Migration(3, "rating_reactions", _V3_RATING_REACTIONS),
     Migration(4, "pending_requests", _V4_PENDING_REQUESTS),
     Migration(5, "generation_links", _V5_GENERATION_LINKS),
+    Migration(6, "preset_state", _V6_PRESET_STATE),
 )
 LATEST_VERSION: int = MIGRATIONS[-1].version
 

@@ -47,6 +47,9 @@ def test_quick_bench_prints_a_complete_json_report(tmp_path: Path) -> None:
     assert quality["best_val_loss"] == min(point["val_loss"] for point in quality["curve"])
     songs = report["benchmarks"]["songs"]["generation_char_model"]
     assert songs["ABAB"]["real_word_rate"] == 1.0 and songs["cost"]["ratio_one_request"] > 0
+    bandit = report["benchmarks"]["bandit"]
+    assert bandit["curve"][-1]["ratings"] == 300 and bandit["curve"][-1]["best_share"] >= 0.8
+    assert (tmp_path / "bandit.png").stat().st_size > 0
     assert json.loads((tmp_path / "b.json").read_text()) == report
 
 

@@ -21,7 +21,7 @@ class LyricsCog(commands.Cog):
     @app_commands.command(name="lyrics", description="Write song lyrics that start from a seed")
     @app_commands.describe(
         seed="Words to start from",
-        temperature="Randomness: low is safe, high is wild (0.1–2.0)",
+        temperature="Randomness: low is safe, high is wild (0.1–2.0; none: a learnt preset)",
         top_p="Nucleus sampling: only the most likely words covering this share",
         top_k="Only pick among the k most likely next characters (0 = off)",
         lines="How many lines to write (default 8)",
@@ -41,7 +41,7 @@ class LyricsCog(commands.Cog):
         self,
         interaction: discord.Interaction,
         seed: app_commands.Range[str, 1, 200],
-        temperature: app_commands.Range[float, 0.1, 2.0] = 0.8,
+        temperature: app_commands.Range[float, 0.1, 2.0] | None = None,
         top_p: app_commands.Range[float, 0.05, 1.0] | None = None,
         top_k: app_commands.Range[int, 0, 200] | None = None,
         lines: app_commands.Range[int, 1, 32] | None = None,
@@ -62,6 +62,7 @@ class LyricsCog(commands.Cog):
             channel_id=interaction.channel_id, user_id=interaction.user.id,
             interaction_id=interaction.id,
         )  # fmt: skip
+        request = await self.bot.services.presets.choose(request)  # no sampling options
         await answer_interaction(self.bot, interaction, request)
 
     @lyrics.autocomplete("scheme")

@@ -62,3 +62,23 @@ async def test_released_requests_and_backups_keep_no_token(
     await services.db.close()
     files = [services.settings.db_path, Path(f"{services.settings.db_path}-wal")]
     assert not any(TOKEN.encode() in f.read_bytes() for f in files if f.exists())
+
+
+async def test_a_request_written_again_keeps_the_preset_it_was_given(services: Services) -> None:
+    request = await services.presets.choose(
+        LyricsRequest(seed="hold me", lines=2, guild_id=5, interaction_id=9)
+    )
+    admission = services.lyrics.admit(request)
+    await services.pending.hold(
+        admission, application_id=1, token=TOKEN, message_id=1009, created_at=datetime.now(UTC)
+    )
+    await services.lyrics.withdraw(admission)
+    other = "wild" if request.preset != "wild" else "calm"
+    await services.presets.pin(5, other, by=1)  # a fresh pick would now be `other`
+    (pending,) = await services.pending.stranded()
+    again = services.pending.readmit(pending)
+    assert again.request.preset == request.preset and again.params == admission.params
+    answer = await services.lyrics.write(again)
+    row = await services.db.get_generation(answer.generation_id)
+    assert row is not None and row.params["preset"] == request.preset
+    assert f"preset {request.preset}" in answer.summary()
