@@ -39,9 +39,10 @@ async def test_stats_chart_and_proposing_a_well_rated_answer(
         (entry,) = await db.list_corpus_entries("pending")
         assert entry.title == f"from generation #{generation_id} (4.7 from 3 raters)"
         listing = await discord.invoke_slash("corpus list", {}, user=admin)
-        assert f"generation #{generation_id} (4.7 from 3 raters)" in (
-            await listing.wait_for_reply(15)
-        ).content
+        assert (
+            f"generation #{generation_id} (4.7 from 3 raters)"
+            in (await listing.wait_for_reply(15)).content
+        )
 
 
 async def _rated_by(db, generation_id: int, people: int) -> bool:

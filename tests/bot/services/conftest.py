@@ -17,6 +17,11 @@ SCRIPT_SEED = '<script>document.title = "pwned"</script>'
 
 
 @pytest.fixture
+def script_seed() -> str:
+    return SCRIPT_SEED
+
+
+@pytest.fixture
 def rate() -> Rate:
     """Log one answer and have one person per score rate it; returns the generation id."""
 
@@ -39,11 +44,23 @@ def rate() -> Rate:
 async def rated_db(tmp_path: Path, rate: Rate) -> AsyncIterator[Database]:
     """Two model versions a rater can tell apart, a hostile seed, and an unrated answer."""
     async with await Database.open(tmp_path / "lyricbot.db") as db:
-        await rate(db, "v0001", {"temperature": 0.5}, [2, 1, 2, 3, 2, 1],
-                   seed=SCRIPT_SEED, output=SCRIPT_SEED + "\n<b>not bold</b> & more")
+        await rate(
+            db,
+            "v0001",
+            {"temperature": 0.5},
+            [2, 1, 2, 3, 2, 1],
+            seed=SCRIPT_SEED,
+            output=SCRIPT_SEED + "\n<b>not bold</b> & more",
+        )
         await rate(db, "v0001", {"temperature": 0.9, "scheme": "AABB"}, [2, 3, 1])
-        await rate(db, "v0002", {"temperature": 0.9, "scheme": "ABAB"}, [5, 5, 4, 5],
-                   seed="golden hour", output="golden hour\nwe hold the light")
+        await rate(
+            db,
+            "v0002",
+            {"temperature": 0.9, "scheme": "ABAB"},
+            [5, 5, 4, 5],
+            seed="golden hour",
+            output="golden hour\nwe hold the light",
+        )
         await rate(db, "v0002", {"temperature": 1.2}, [4, 5, 4, 4, 5])
         await rate(db, "v0002", {"temperature": 0.8}, [])
         yield db

@@ -9,8 +9,6 @@ import os
 import re
 from pathlib import Path
 
-from conftest import SCRIPT_SEED
-
 from bot.cli import main
 from bot.services.html_report import write_report
 from bot.storage import Database
@@ -49,11 +47,11 @@ async def test_answers_and_the_model_comparison(rated_db: Database, tmp_path: Pa
     assert "<td>AABB</td><td>3</td><td>2.00</td><td>1.00–4.48</td>" in page  # cut to 1–5
 
 
-async def test_user_text_is_escaped(rated_db: Database, tmp_path: Path) -> None:
+async def test_user_text_is_escaped(script_seed: str, rated_db: Database, tmp_path: Path) -> None:
     out = tmp_path / "report.html"
     await write_report(rated_db, out)
     page = out.read_text(encoding="utf-8")
-    assert SCRIPT_SEED not in page
+    assert script_seed not in page
     assert "&lt;script&gt;document.title = &quot;pwned&quot;&lt;/script&gt;" in page
     assert "&lt;b&gt;not bold&lt;/b&gt; &amp; more" in page
 

@@ -13,7 +13,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import SCRIPT_SEED
 from matplotlib.image import imread
 
 from bot.services.html_report import write_report
@@ -67,7 +66,9 @@ class Page(HTMLParser):
         self.text.append(data)
 
 
-async def test_report_renders_in_headless_chromium(rated_db: Database, tmp_path: Path) -> None:
+async def test_report_renders_in_headless_chromium(
+    script_seed: str, rated_db: Database, tmp_path: Path
+) -> None:
     report = tmp_path / "report.html"
     await write_report(rated_db, report)
     url = report.resolve().as_uri()
@@ -84,7 +85,7 @@ async def test_report_renders_in_headless_chromium(rated_db: Database, tmp_path:
     assert len(page.images) == 2
     assert all(src.startswith("data:image/png;base64,") for src in page.images)
     text = "".join(page.text)
-    assert SCRIPT_SEED in text  # shown to the reader as the characters typed
+    assert script_seed in text  # shown to the reader as the characters typed
     for shown in ("Top-rated answers", "golden hour\nwe hold the light", "Mann–Whitney U"):
         assert shown in text
     pixels = imread(shot)

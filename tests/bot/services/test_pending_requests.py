@@ -70,8 +70,9 @@ async def test_a_request_written_again_keeps_the_preset_it_was_given(services: S
     )
     admission = services.lyrics.admit(request)
     await services.pending.hold(
-        admission, application_id=1, token=TOKEN, message_id=1009, created_at=datetime.now(UTC)
+        admission, application_id=1, token=TOKEN, created_at=datetime.now(UTC)
     )
+    await services.pending.placed(admission, 1009)
     await services.lyrics.withdraw(admission)
     other = "wild" if request.preset != "wild" else "calm"
     await services.presets.pin(5, other, by=1)  # a fresh pick would now be `other`

@@ -72,9 +72,7 @@ async def test_with_no_ratings_every_preset_is_picked(presets) -> None:
     assert sum(shares) == pytest.approx(1.0) and min(shares) > 0.25
 
 
-async def test_a_new_guild_starts_from_the_pool_and_its_own_ratings_take_over(
-    db, presets
-) -> None:
+async def test_a_new_guild_starts_from_the_pool_and_its_own_ratings_take_over(db, presets) -> None:
     for _ in range(40):
         await _rated(db, OTHER, "wild", 5)
         await _rated(db, OTHER, "calm", 1)
