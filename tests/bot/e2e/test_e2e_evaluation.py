@@ -17,7 +17,7 @@ async def test_stats_chart_and_proposing_a_well_rated_answer(
     admin = discord.make_admin()
     async with start_bot():
         interaction = await discord.invoke_slash("lyrics", {"seed": "we drift", "lines": 2})
-        reply = await interaction.wait_for_reply(30, lambda m: not m.content.startswith("⏳"))
+        reply = await interaction.wait_for_reply(30, lambda m: "Machine-generated" in m.content)
         generation_id = await eventually(lambda: db.generation_for_message(reply.id))
         fans = (("ann", DEFAULT_EMOJIS[3]), ("bo", DEFAULT_EMOJIS[4]), ("cy", DEFAULT_EMOJIS[4]))
         for name, emoji in fans:

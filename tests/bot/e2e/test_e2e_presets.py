@@ -11,7 +11,8 @@ NAMES = {p.name for p in PRESETS}
 
 
 def _settled(message) -> bool:
-    return not message.content.startswith("⏳")
+    """The answer, not a "queued" or "writing…" progress edit."""
+    return not message.content.startswith("⏳") and not message.content.endswith("writing…")
 
 
 async def _reply(discord: FakeDiscord, command: str, options: dict, **how):

@@ -28,8 +28,9 @@ def model_folders(root: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def worker_pids() -> list[int]:
-    """Training worker processes, found the way an operator would (ps)."""
+def worker_pids(models_dir: Path) -> list[int]:
+    """This bot's training workers (they train under its models folder), found the way an
+    operator would (ps); other test runs on the machine have workers of their own."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -37,7 +38,7 @@ def worker_pids() -> list[int]:
                 cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"bot.training.worker" in cmdline:
+            if b"bot.training.worker" in cmdline and str(models_dir).encode() in cmdline:
                 pids.append(int(entry.name))
     return pids
 
@@ -101,7 +102,7 @@ async def test_a_killed_training_process_leaves_the_old_model_serving(
         second = await discord.invoke_slash("retrain", {}, user=admin)
         refused = await second.wait_for_reply(15)
         assert refused.ephemeral and "already running: run #1: epoch" in refused.content
-        for pid in worker_pids():
+        for pid in worker_pids(models_dir):
             os.kill(pid, signal.SIGKILL)
         final = await interaction.wait_for_reply(60, _not_thinking)
         assert "failed" in final.content
@@ -161,7 +162,7 @@ async def test_a_restart_during_training_leaves_no_half_written_model(
         assert "interrupted" in final.content
         assert (await db.get_training_run(1)).outcome == "interrupted"
         assert model_folders(models_dir) == ["starter"]
-        assert not worker_pids()
+        assert not worker_pids(models_dir)
         check = await discord.invoke_slash("lyrics", {"seed": "back", "lines": 1})
         assert (await check.wait_for_reply(30)).content.startswith("**back**")
 

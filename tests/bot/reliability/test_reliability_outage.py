@@ -29,7 +29,7 @@ async def test_a_bot_started_while_discord_is_down_waits_and_answers_once_it_is_
             await discord.wait_until_synced(60)
             await discord.wait_until_identified(60)
             interaction = await discord.invoke_slash("lyrics", {"seed": "back again"})
-            assert is_lyrics(await interaction.wait_for_reply(60))
+            assert is_lyrics(await interaction.wait_for_reply(60, is_lyrics))
 
             async def connected() -> bool:
                 report = (await asyncio.to_thread(fetch, health))[1]
@@ -47,7 +47,7 @@ async def test_a_bot_started_while_discord_is_down_waits_and_answers_once_it_is_
             await discord.start()
             await discord.wait_until_connected(60)
             interaction = await discord.invoke_slash("lyrics", {"seed": "and again"})
-            assert is_lyrics(await interaction.wait_for_reply(60))
+            assert is_lyrics(await interaction.wait_for_reply(60, is_lyrics))
             await process.terminate()
             assert process.returncode == 0
     log = process.log_text()
