@@ -9,6 +9,7 @@ from lyriccore.errors import ConfigError
 from lyriccore.tokenizer import Level
 
 Amp = Literal["auto", "bf16", "fp16", "off"]
+Average = Literal["off", "ema", "mean"]
 
 # Per-level defaults: characters need a small embedding and long windows, words a larger
 # embedding and shorter windows. The char recipe is tuned for quality at a 10-minute budget on
@@ -18,11 +19,13 @@ Amp = Literal["auto", "bf16", "fp16", "off"]
 LEVEL_DEFAULTS: dict[str, dict[str, float]] = {
     "char": {
         "embed_dim": 64, "hidden_size": 512, "seq_len": 128, "batch_size": 64,
-        "dropout": 0.25, "lr": 2e-3,
+        "dropout": 0.25, "lr": 2e-3, "input_dropout": 0.0, "embed_dropout": 0.0,
+        "weight_drop": 0.0,
     },
     "word": {
         "embed_dim": 192, "hidden_size": 512, "seq_len": 40, "batch_size": 32,
-        "dropout": 0.2, "lr": 1e-3,
+        "dropout": 0.2, "lr": 1e-3, "input_dropout": 0.0, "embed_dropout": 0.0,
+        "weight_drop": 0.0,
     },
 }  # fmt: skip
 
@@ -35,6 +38,19 @@ class TrainConfig:
     num_layers: int = 2
     dropout: float | None = None
     tie_weights: bool = False
+    # AWD-LSTM's regularisers (model.py, trainer.py); None: the level's default.
+    input_dropout: float | None = None
+    embed_dropout: float | None = None
+    weight_drop: float | None = None
+    ar: float = 0.0  # activation regularisation: ar · mean(dropped output²)
+    tar: float = 0.0  # temporal: tar · mean((h_t − h_{t−1})²) of the raw output
+    vary_seq_len: bool = False  # draw each window's length around seq_len (AWD-LSTM)
+    # The averaged copy of the weights validated and served: an exponential moving average
+    # (decay average_decay) or the plain mean of every step's weights (NT-ASGD's average),
+    # either one from epoch average_start on.
+    average: Average = "off"
+    average_decay: float = 0.999
+    average_start: int = 0
     seq_len: int | None = None
     batch_size: int | None = None
     epochs: int = 30
@@ -79,6 +95,10 @@ class TrainConfig:
             (self.amp in ("auto", "bf16", "fp16", "off"), "amp must be auto, bf16, fp16 or off"),
             (self.threads is None or self.threads >= 1, "threads must be >= 1"),
             (self.val_blocks >= 1, "val_blocks must be >= 1"),
+            (self.ar >= 0 and self.tar >= 0, "ar and tar must be >= 0"),
+            (self.average in ("off", "ema", "mean"), "average must be off, ema or mean"),
+            (0 < self.average_decay < 1, "average_decay must be in (0, 1)"),
+            (self.average_start >= 0, "average_start must be >= 0"),
         ]
         for ok, message in checks:
             if not ok:

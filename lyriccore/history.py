@@ -24,6 +24,9 @@ class EpochMetrics:
     lr: float
     tokens_per_s: float
     epoch_seconds: float
+    # The raw (not averaged) weights' validation loss; val_loss is the averaged weights' when
+    # the run averages. None in runs recorded before averaging existed.
+    val_loss_raw: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
