@@ -1,5 +1,6 @@
-"""`python -m bench [SUITE] [--quick]` (SUITE: all|train|generate|serve|curves|quality|songs):
-run lyricbot's benchmarks and print one JSON report (also written to bench/results/latest.json).
+"""`python -m bench [SUITE] [--quick]` (SUITE: all, train, generate, serve, curves, quality,
+crossstyle, songs): run lyricbot's benchmarks and print one JSON report (also written to
+bench/results/latest.json).
 
 Progress goes to stderr; the report is the only thing on stdout.
 """
@@ -32,6 +33,7 @@ from bench.common import (
     write_report,
 )
 from bench.concurrency import discord, service
+from bench.crossstyle import cross_style
 from bench.curves import curves
 from bench.generate_speed import generation
 from bench.latency import latency
@@ -50,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         "suite",
         nargs="?",
         default="all",
-        choices=("all", "train", "generate", "serve", "curves", "quality", "songs"),
+        choices=("all", "train", "generate", "serve", "curves", "quality", "crossstyle", "songs"),
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
     parser.add_argument(
@@ -64,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--gen-threads", type=int, default=1, help="generation (batch) threads (bot: 1)"
     )
     parser.add_argument(
-        "--minutes", type=float, help="the quality section's budget (default 10, --quick 0.1)"
+        "--minutes",
+        type=float,
+        help="the quality and crossstyle sections' budget per run (default 10, --quick 0.1)",
     )
     parser.add_argument(
         "--song-model",
@@ -101,6 +105,10 @@ def run(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
         watch = Contention()
         minutes = args.minutes or sizes.quality_minutes
         results["quality"] = _filed(quality(ctx, minutes), watch)
+    if args.suite in ("all", "crossstyle"):
+        watch = Contention()
+        minutes = args.minutes or sizes.quality_minutes
+        results["cross_style"] = _filed(cross_style(ctx, minutes), watch)
     if args.suite in ("all", "generate"):
         models = models or models_for_generation(ctx)
         threads = args.gen_threads
@@ -126,9 +134,7 @@ def _song_models(
 ) -> list[tuple[str, Path, str]]:
     """The models the songs section measures, each with the text it was trained on."""
     if args.song_model:
-        return [
-            (model.name, model, load_corpus(corpus).text) for model, corpus in args.song_model
-        ]
+        return [(model.name, model, load_corpus(corpus).text) for model, corpus in args.song_model]
     models = models or models_for_generation(ctx)
     return [("generation_char_model", models["char"], ctx.text)]
 
