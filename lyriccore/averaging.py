@@ -28,12 +28,15 @@ class WeightAverage:
         self.averaged = [p.detach().clone() for p in self.params]
 
     def update(self) -> None:
-        """Fold the current weights in: the mean's weight is 1/n; the EMA's rises from 1/n
-        to 1 − decay, so early weights (random init) do not linger (a bias warm-up)."""
+        """Fold the current weights in with weight 1/n (the mean), or for the EMA
+        max(1 − decay, 10/(n + 9)): until the decay's horizon is reached it averages about the
+        last tenth of the steps so far. A plain 1/n warm-up kept the random start in the
+        average for hundreds of steps (0.26 nats/char behind the raw weights after 11 epochs
+        of the starter corpus)."""
         self.count += 1
         weight = 1.0 / self.count
         if self.kind == "ema":
-            weight = max(weight, 1.0 - self.decay)
+            weight = max(1.0 - self.decay, min(1.0, 10.0 / (self.count + 9)))
         with torch.no_grad():
             torch._foreach_lerp_(self.averaged, [p.detach() for p in self.params], weight)
 

@@ -72,12 +72,13 @@ def test_averaged_weights_are_the_mean_or_the_ema_of_the_snapshots() -> None:
     model = torch.nn.Linear(3, 2)
     snapshots = [torch.randn(2, 3) for _ in range(5)]
     mean, ema = WeightAverage(model, "mean", 0.9), WeightAverage(model, "ema", 0.6)
+    snapshots *= 5  # 25 steps: the EMA's warm-up rate falls below 1 - decay at step 16
     expected = snapshots[0]
     for n, snapshot in enumerate(snapshots, start=1):
         model.weight.data.copy_(snapshot)
         mean.update()
         ema.update()
-        rate = max(1 / n, 1 - 0.6)  # 1/n at first, then 1 - decay
+        rate = max(1 - 0.6, min(1, 10 / (n + 9)))  # the last tenth of the steps, then 1 - decay
         expected = expected + rate * (snapshot - expected)
     assert torch.allclose(mean.averaged[0], torch.stack(snapshots).mean(0), atol=1e-6)
     assert torch.allclose(ema.averaged[0], expected, atol=1e-6)
