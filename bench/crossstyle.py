@@ -16,19 +16,14 @@ from typing import Any
 
 from bench.common import BenchError, Contention, Context, make_corpus
 from lyriccore.checkpoint import load_model
-from lyriccore.config import TrainConfig
+from lyriccore.config import REGULARISERS_OFF, TrainConfig
 from lyriccore.evaluate import score_text
 from lyriccore.trainer import Trainer
 
 log = logging.getLogger(__name__)
 BALLADS = "folk_ballads_dev.txt"
 # What TrainConfig(level="char") meant before issue 15: no regulariser, no averaging.
-BEFORE_ISSUE_15: dict[str, Any] = {
-    "average": "off",
-    "weight_drop": 0.0,
-    "embed_dropout": 0.0,
-    "input_dropout": 0.0,
-}
+BEFORE_ISSUE_15: dict[str, Any] = {**REGULARISERS_OFF, "average": "off"}
 RECIPES: dict[str, dict[str, Any]] = {"defaults": {}, "before_issue_15": BEFORE_ISSUE_15}
 
 

@@ -110,7 +110,9 @@ class Trainer:
         self.on_epoch = on_epoch
         self.run = _RunState()
         saved = self._saved_run(resume)
-        self.config = (TrainConfig.from_dict(saved["train_config"]) if saved else config).resolved()
+        self.config = (
+            TrainConfig.from_saved(saved["train_config"]) if saved else config
+        ).resolved()
         if saved:
             # A resumed run may be given more epochs or a new time budget, nothing else.
             self.config = _with_overrides(self.config, config)
@@ -325,6 +327,7 @@ class Trainer:
         """Cross-entropy, plus AR (large activations) and TAR (fast-changing hidden states)
         penalties on the last layer's output when they are on."""
         c = self.config
+        assert c.ar is not None and c.tar is not None  # filled in by resolved()
         raw, new_state = self.model.features(inputs, state)  # (T, B, H)
         dropped = self.model.drop_output(raw)
         loss = token_loss(self.model.logits(dropped), targets)

@@ -180,3 +180,14 @@ def test_resume_is_exact_with_every_option_on(
     assert all(torch.equal(resumed["state_dict"][k], v) for k, v in straight["state_dict"].items())
     pairs = zip(resumed["average"]["averaged"], straight["average"]["averaged"], strict=True)
     assert all(torch.equal(a, b) for a, b in pairs)
+
+
+def test_a_run_saved_before_the_regularisers_resumes_without_them() -> None:
+    saved = TrainConfig(level="char").resolved().to_dict()
+    for name in ("input_dropout", "embed_dropout", "weight_drop", "ar", "tar", "vary_seq_len"):
+        del saved[name]
+    old = TrainConfig.from_saved(saved).resolved()
+    assert (old.weight_drop, old.ar, old.vary_seq_len) == (0.0, 0.0, False)
+    new = TrainConfig(level="char").resolved()
+    assert (new.weight_drop, new.ar, new.vary_seq_len) == (0.2, 2.0, True)
+    assert TrainConfig(level="word").resolved().weight_drop == 0.0
