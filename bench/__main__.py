@@ -1,6 +1,6 @@
-"""`python -m bench [SUITE] [--quick]` (SUITE: all|train|generate|serve|curves|quality|songs|
-bandit):
-run lyricbot's benchmarks and print one JSON report (also written to bench/results/latest.json).
+"""`python -m bench [SUITE] [--quick]` (SUITE: all, train, generate, serve, curves, quality,
+crossstyle, songs, bandit): run lyricbot's benchmarks and print one JSON report (also written to
+bench/results/latest.json).
 
 Progress goes to stderr; the report is the only thing on stdout.
 """
@@ -34,6 +34,7 @@ from bench.common import (
     write_report,
 )
 from bench.concurrency import discord, service
+from bench.crossstyle import cross_style
 from bench.curves import curves
 from bench.generate_speed import generation
 from bench.latency import latency
@@ -52,7 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
         "suite",
         nargs="?",
         default="all",
-        choices=("all", "train", "generate", "serve", "curves", "quality", "songs", "bandit"),
+        choices=(
+            "all", "train", "generate", "serve", "curves", "quality", "crossstyle", "songs",
+            "bandit",
+        ),  # fmt: skip
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
     parser.add_argument(
@@ -66,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--gen-threads", type=int, default=1, help="generation (batch) threads (bot: 1)"
     )
     parser.add_argument(
-        "--minutes", type=float, help="the quality section's budget (default 10, --quick 0.1)"
+        "--minutes",
+        type=float,
+        help="the quality and crossstyle sections' budget per run (default 10, --quick 0.1)",
     )
     parser.add_argument(
         "--song-model",
@@ -108,6 +114,10 @@ def run(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
         watch = Contention()
         minutes = args.minutes or sizes.quality_minutes
         results["quality"] = _filed(quality(ctx, minutes), watch)
+    if args.suite in ("all", "crossstyle"):
+        watch = Contention()
+        minutes = args.minutes or sizes.quality_minutes
+        results["cross_style"] = _filed(cross_style(ctx, minutes), watch)
     if args.suite in ("all", "generate"):
         models = models or models_for_generation(ctx)
         threads = args.gen_threads
@@ -133,9 +143,7 @@ def _song_models(
 ) -> list[tuple[str, Path, str]]:
     """The models the songs section measures, each with the text it was trained on."""
     if args.song_model:
-        return [
-            (model.name, model, load_corpus(corpus).text) for model, corpus in args.song_model
-        ]
+        return [(model.name, model, load_corpus(corpus).text) for model, corpus in args.song_model]
     models = models or models_for_generation(ctx)
     return [("generation_char_model", models["char"], ctx.text)]
 

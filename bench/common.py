@@ -43,6 +43,7 @@ class Sizes:
     quality_chars: int | None = None  # None: the whole data file
     quality_minutes: float = 10.0
     quality_epochs: int = 16  # what the default char recipe trains in ~9.5 min here
+    cross_epochs: int = 30  # the cross-style section plans as `lyriccore train` does
     tutorial_batches: int = 20
     tutorial_warmup: int = 2
     tutorial_cap_s: float = 15.0
@@ -71,6 +72,7 @@ class Sizes:
             quality_chars=40_000,
             quality_minutes=0.1,
             quality_epochs=2,
+            cross_epochs=1,
             tutorial_batches=3,
             tutorial_warmup=1,
             tutorial_cap_s=4.0,

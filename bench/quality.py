@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 RECIPE_KEYS = (
     "num_layers", "hidden_size", "embed_dim", "seq_len", "batch_size", "dropout",
     "tie_weights", "lr", "warmup_steps", "min_lr_ratio", "weight_decay", "amp",
+    "input_dropout", "embed_dropout", "weight_drop", "ar", "tar", "vary_seq_len", "average",
 )  # fmt: skip
 
 

@@ -59,13 +59,27 @@ def check_enough(ids: torch.Tensor, batch_size: int, seq_len: int, what: str) ->
 
 
 def iterate_batches(
-    data: torch.Tensor, seq_len: int, *, offset: int = 0
+    data: torch.Tensor, seq_len: int, *, offset: int = 0, vary: torch.Generator | None = None
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Yield (inputs, targets), both (B, T), walking the lanes left to right from `offset`."""
-    width = data.size(1)
-    for start in range(offset, width - 1, seq_len):
-        length = min(seq_len, width - 1 - start)
+    """Yield (inputs, targets), both (B, T), walking the lanes left to right from `offset`.
+
+    With `vary`, each window's length is drawn from it (`window_length`), so cut points move
+    every epoch and the model learns from every position at every depth into its window.
+    """
+    width, start = data.size(1), offset
+    while start < width - 1:
+        length = seq_len if vary is None else window_length(seq_len, vary)
+        length = min(length, width - 1 - start)
         yield data[:, start : start + length], data[:, start + 1 : start + 1 + length]
+        start += length
+
+
+def window_length(seq_len: int, gen: torch.Generator) -> int:
+    """AWD-LSTM's variable BPTT: around seq_len (5 % of windows around half of it), with a
+    spread of a twentieth of it, never under 2 or over 1.5 × seq_len."""
+    base = seq_len / 2 if float(torch.rand((), generator=gen)) < 0.05 else seq_len
+    drawn = float(torch.normal(base, max(1.0, seq_len / 20), (), generator=gen))
+    return int(min(max(2, round(drawn)), seq_len * 3 // 2))
 
 
 def batches_per_epoch(data: torch.Tensor, seq_len: int, offset: int = 0) -> int:

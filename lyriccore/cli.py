@@ -1,4 +1,4 @@
-"""`lyriccore train|generate|evaluate|info|starter`: the engine from a terminal.
+"""`lyriccore train|tune|generate|evaluate|info|starter`: the engine from a terminal.
 
 Known errors end the command with one line on stderr and exit status 2; results go to stdout.
 """
@@ -23,6 +23,7 @@ from lyriccore.cli_args import (
     ranged,
     train_config,
 )
+from lyriccore.config import TrainConfig
 from lyriccore.corpus import load_corpus
 from lyriccore.errors import LyricCoreError
 from lyriccore.evaluate import evaluate_model
@@ -33,6 +34,7 @@ from lyriccore.song import DEFAULT_FORM, parse_form, write_song
 from lyriccore.staging import adopt, staging_for, train_resumably
 from lyriccore.starter import STARTER_RECIPE, starter_training_corpus
 from lyriccore.trainer import train
+from lyriccore.tune import DEFAULT_TRIALS, format_table, parse_trial, results_json, run_trials
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = sub.add_parser("train", help="train (or resume) a model on a corpus")
     add_train_args(cmd)
     cmd.set_defaults(handler=cmd_train)
+    add_tune_parser(sub)
     cmd = sub.add_parser("generate", help="write lyrics from a seed")
     cmd.add_argument("--model", type=Path, required=True, help="model folder or .pt file")
     add_generate_args(cmd)
@@ -84,6 +87,36 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--no-sample", action="store_true", help="train only, print no lyrics")
     cmd.set_defaults(handler=cmd_starter)
     return parser
+
+
+def add_tune_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    cmd = sub.add_parser("tune", help="short trials of recipe variants under a time budget")
+    cmd.add_argument("--corpus", type=Path, required=True, help=".txt/.json/.csv or folder")
+    cmd.add_argument("--level", choices=["char", "word"], default="char")
+    cmd.add_argument("--column", help="CSV column holding the lyrics (default lyrics/text)")
+    cmd.add_argument("--lowercase", action="store_true", help="lowercase the corpus")
+    cmd.add_argument("--minutes", type=ranged(float, 0.01, 1e4), default=2.0, help="per trial")
+    cmd.add_argument(
+        "--trial",
+        action="append",
+        help="NAME=VALUE,... TrainConfig overrides; repeatable (default: each regulariser)",
+    )
+    cmd.add_argument("--base", default="", help="overrides every trial starts from")
+    cmd.add_argument("--threads", type=ranged(int, 1, 1024), help="CPU threads for torch")
+    cmd.add_argument("--json", type=Path, help="also write the results here as JSON")
+    cmd.set_defaults(handler=cmd_tune)
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    corpus = load_corpus(args.corpus, column=args.column, lowercase=args.lowercase)
+    base = TrainConfig(
+        level=args.level, lowercase=args.lowercase, threads=args.threads, **parse_trial(args.base)
+    )
+    results = run_trials(corpus, base, args.trial or list(DEFAULT_TRIALS), args.minutes)
+    print(format_table(results))
+    if args.json:
+        args.json.write_text(results_json(results) + "\n", encoding="utf-8")
+    return 0
 
 
 def print_epoch(metrics: EpochMetrics) -> None:

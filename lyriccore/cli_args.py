@@ -45,6 +45,13 @@ TRAIN_OPTIONS: list[tuple[str, Callable[[str], Any], str]] = [
     ("hidden-size", ranged(int, 1, 8192), "LSTM hidden size"),
     ("num-layers", ranged(int, 1, 8), "LSTM layers"),
     ("dropout", ranged(float, 0.0, 0.95), "dropout between and after LSTM layers"),
+    ("input-dropout", ranged(float, 0.0, 0.95), "locked dropout on the embedding output"),
+    ("embed-dropout", ranged(float, 0.0, 0.95), "drop whole tokens' embeddings"),
+    ("weight-drop", ranged(float, 0.0, 0.95), "DropConnect on the hidden-to-hidden weights"),
+    ("ar", ranged(float, 0.0, 100.0), "activation regularisation weight (AR)"),
+    ("tar", ranged(float, 0.0, 100.0), "temporal activation regularisation weight (TAR)"),
+    ("average-decay", ranged(float, 0.5, 0.999999), "EMA decay per step (--average ema)"),
+    ("average-start", ranged(int, 0, 100_000), "epochs before averaging starts"),
     ("seq-len", ranged(int, 2, 4096), "tokens per training window"),
     ("batch-size", ranged(int, 1, 4096), "parallel lanes per batch"),
     ("epochs", ranged(int, 1, 100_000), "maximum epochs"),
@@ -53,6 +60,7 @@ TRAIN_OPTIONS: list[tuple[str, Callable[[str], Any], str]] = [
     ("warmup-steps", ranged(int, 0, 1_000_000), "linear warm-up steps"),
     ("clip", ranged(float, 1e-6, 1e6), "gradient norm clip"),
     ("val-fraction", ranged(float, 0.01, 0.49), "held-out share of the corpus"),
+    ("val-blocks", ranged(int, 1, 10_000), "held out: the tail of each of N blocks (1: the end)"),
     ("patience", ranged(int, 1, 1000), "epochs without improvement before stopping"),
     ("seed", int, "random seed"),
     ("max-minutes", ranged(float, 0.01, 1e6), "time budget; stops after the running batch"),
@@ -70,6 +78,14 @@ def add_train_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lowercase", action="store_true", help="lowercase the corpus")
     parser.add_argument("--tie-weights", action="store_true", help="share embedding and output")
     parser.add_argument("--no-carry-state", action="store_true", help="reset state per batch")
+    parser.add_argument(
+        "--vary-seq-len",
+        action=argparse.BooleanOptionalAction,
+        help="draw each window's length around --seq-len",
+    )
+    parser.add_argument(
+        "--average", choices=["off", "ema", "mean"], help="averaged weights, validated and served"
+    )
     parser.add_argument(
         "--amp",
         choices=["auto", "bf16", "fp16", "off"],
@@ -89,6 +105,10 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
         for name, _, _ in TRAIN_OPTIONS
         if getattr(args, name.replace("-", "_")) is not None
     }
+    given.update(
+        {name: getattr(args, name) for name in ("vary_seq_len", "average")
+         if getattr(args, name) is not None}
+    )  # fmt: skip
     return TrainConfig(
         level=args.level,
         lowercase=args.lowercase,

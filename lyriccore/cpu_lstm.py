@@ -84,7 +84,10 @@ class CpuLSTM:
             for n in range(1, self.layers)
         ]
         self.b = [_f32(bias(n)[:, None]) for n in range(self.layers)]
-        self.head_w = _f32(weights["head.weight"])
+        # A tied model's projection is folded into the head: (V, E) @ (E, H) → (V, H), so
+        # serving costs the same as an untied model's.
+        head = weights["head.weight"]
+        self.head_w = _f32(head @ weights["proj.weight"] if "proj.weight" in weights else head)
         self.head_b = _f32(weights["head.bias"][:, None])
 
     def initial_state(self, rows: int) -> CpuState:

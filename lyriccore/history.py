@@ -24,6 +24,11 @@ class EpochMetrics:
     lr: float
     tokens_per_s: float
     epoch_seconds: float
+    # val_loss is the served weights': the better of the raw weights' (val_loss_raw) and the
+    # averaged weights' (val_loss_averaged; None when not averaging). Both None in runs
+    # recorded before averaging existed.
+    val_loss_raw: float | None = None
+    val_loss_averaged: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

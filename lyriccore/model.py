@@ -1,4 +1,10 @@
-"""Embedding → n-layer LSTM → dropout → Linear, the language model behind every lyric."""
+"""Embedding → n-layer LSTM → dropout → Linear, the language model behind every lyric.
+
+Regularised as AWD-LSTM (Merity et al., salesforce/awd-lstm-lm): variational (locked) dropout
+on the embedding output, between layers and before the head; embedding dropout (whole tokens'
+rows); DropConnect on the hidden-to-hidden weights; optional weight tying, through a projection
+when the embedding is narrower than the LSTM.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from lyriccore.errors import CheckpointError, ConfigError
 
@@ -21,18 +28,25 @@ class ModelConfig:
     embed_dim: int = 64
     hidden_size: int = 256
     num_layers: int = 2
-    dropout: float = 0.2
-    tie_weights: bool = False
+    dropout: float = 0.2  # locked dropout between LSTM layers and before the head
+    tie_weights: bool = False  # head shares the embedding (through a projection if E != H)
+    input_dropout: float = 0.0  # locked dropout on the embedding output
+    embed_dropout: float = 0.0  # drop whole tokens' embedding rows
+    weight_drop: float = 0.0  # DropConnect on each layer's W_hh, one mask per batch
 
     def __post_init__(self) -> None:
         if self.vocab_size < 2:
             raise ConfigError("vocabulary needs at least 2 tokens")
         if min(self.embed_dim, self.hidden_size, self.num_layers) < 1:
             raise ConfigError("embed_dim, hidden_size and num_layers must be positive")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError("dropout must be in [0, 1)")
-        if self.tie_weights and self.embed_dim != self.hidden_size:
-            raise ConfigError("tie_weights needs embed_dim == hidden_size")
+        rates = (self.dropout, self.input_dropout, self.embed_dropout, self.weight_drop)
+        if not all(0.0 <= p < 1.0 for p in rates):
+            raise ConfigError("dropout, input_dropout, embed_dropout, weight_drop: in [0, 1)")
+
+    @property
+    def projects(self) -> bool:
+        """Tied weights with E != H need a hidden → embedding projection before the head."""
+        return self.tie_weights and self.embed_dim != self.hidden_size
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,42 +67,79 @@ class LyricsLSTM(nn.Module):
         # Holds the weights under the names every checkpoint uses; forward() runs the layers
         # itself so that it can drop out between them.
         self.lstm = nn.LSTM(config.embed_dim, config.hidden_size, num_layers=config.num_layers)
-        self.head = nn.Linear(config.hidden_size, config.vocab_size)
+        head_in = config.embed_dim if config.tie_weights else config.hidden_size
+        self.proj = nn.Linear(config.hidden_size, head_in, bias=False) if config.projects else None
+        self.head = nn.Linear(head_in, config.vocab_size)
         if config.tie_weights:
             self.head.weight = self.embed.weight
 
     def forward(
         self, tokens: torch.Tensor, state: State | None = None
     ) -> tuple[torch.Tensor, State]:
-        """(B, T) tokens → (B, T, V) logits, time-major inside.
+        """(B, T) tokens → (B, T, V) logits, time-major inside."""
+        raw, state = self.features(tokens, state)
+        return self.logits(self.drop_output(raw)), state
+
+    def features(
+        self, tokens: torch.Tensor, state: State | None = None
+    ) -> tuple[torch.Tensor, State]:
+        """(B, T) tokens → the last layer's raw output (T, B, H) and the new state.
 
         oneDNN's LSTM works time-major, so batch-first tensors would be transposed into and out
         of every layer, forward and backward. Dropout is variational (one mask per lane and
         window, shared by every time step, as in AWD-LSTM), the usual choice for recurrent
         language models; a fresh mask for every position cost ~15% of a bf16 training step.
+        The trainer reads the raw output for activation regularisation (AR/TAR).
         """
-        x = self.embed(tokens.t())  # (T, B, E)
+        x = self._dropout(self._embed(tokens.t()), self.config.input_dropout)  # (T, B, E)
         h0, c0 = state if state is not None else self.initial_state(tokens.size(0), x.device)
         hs, cs = [], []
         for layer in range(self.config.num_layers):
             if layer:
-                x = self._dropout(x)
+                x = self._dropout(x, self.config.dropout)
             x, h, c = torch.lstm(
-                x, (h0[layer : layer + 1], c0[layer : layer + 1]), self._weights(layer),
+                x, (h0[layer : layer + 1], c0[layer : layer + 1]), self.layer_weights(layer),
                 True, 1, 0.0, self.training, False, False,
             )  # fmt: skip
             hs.append(h)
             cs.append(c)
-        logits = self.head(self._dropout(x))  # (T, B, V)
-        return logits.transpose(0, 1), (torch.cat(hs), torch.cat(cs))
+        return x, (torch.cat(hs), torch.cat(cs))
 
-    def _weights(self, layer: int) -> list[torch.Tensor]:
+    def drop_output(self, raw: torch.Tensor) -> torch.Tensor:
+        """Locked dropout on the last layer's output (T, B, H), before the head."""
+        return self._dropout(raw, self.config.dropout)
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """(T, B, H) LSTM output → (B, T, V) logits, batch-first view of time-major ones."""
+        if self.proj is not None:
+            x = self.proj(x)  # (T, B, E)
+        return self.head(x).transpose(0, 1)
+
+    def layer_weights(self, layer: int) -> list[torch.Tensor]:
+        """W_ih, W_hh, b_ih, b_hh of `layer`; in training W_hh with DropConnect applied.
+
+        The mask is drawn once per call, that is once per batch, and the fused LSTM kernel
+        then runs with the dropped matrix: the same hidden units lose the same recurrent
+        connections at every step, without a Python loop over time steps.
+        """
         names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-        return [getattr(self.lstm, f"{name}_l{layer}") for name in names]
+        w_ih, w_hh, b_ih, b_hh = (getattr(self.lstm, f"{name}_l{layer}") for name in names)
+        if self.training and self.config.weight_drop > 0.0:
+            w_hh = F.dropout(w_hh, self.config.weight_drop)
+        return [w_ih, w_hh, b_ih, b_hh]
 
-    def _dropout(self, x: torch.Tensor) -> torch.Tensor:
+    def _embed(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Embedding lookup; in training whole tokens' rows are dropped (and the rest scaled),
+        so the model cannot lean on any one token's vector."""
+        p = self.config.embed_dropout
+        if not self.training or p == 0.0:
+            return self.embed(tokens)
+        weight = self.embed.weight
+        keep = weight.new_empty(weight.size(0), 1).bernoulli_(1 - p).div_(1 - p)  # (V, 1)
+        return F.embedding(tokens, weight * keep)
+
+    def _dropout(self, x: torch.Tensor, p: float) -> torch.Tensor:
         """Zero the same units of a lane at every step of x (T, B, F)."""
-        p = self.config.dropout
         if not self.training or p == 0.0:
             return x
         keep = x.new_empty(1, x.size(1), x.size(2)).bernoulli_(1 - p)  # (1, B, F)
@@ -116,6 +167,8 @@ class LyricsLSTM(nn.Module):
             hs.append(h)
             cs.append(c)
             x = h
+        if self.proj is not None:
+            x = self.proj(x)  # (N, E)
         return self.head(x), (torch.stack(hs), torch.stack(cs))
 
     def initial_state(self, batch: int, device: torch.device | str = "cpu") -> State:

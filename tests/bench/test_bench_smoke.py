@@ -45,6 +45,9 @@ def test_quick_bench_prints_a_complete_json_report(tmp_path: Path) -> None:
     assert (tmp_path / "curves.png").stat().st_size > 0
     quality = report["benchmarks"]["quality"]
     assert quality["best_val_loss"] == min(point["val_loss"] for point in quality["curve"])
+    cross = report["benchmarks"]["cross_style"]
+    assert set(cross["recipes"]) == {"defaults", "before_issue_15"}
+    assert all(r["cross_style_nll"] > 0 for r in cross["recipes"].values())
     songs = report["benchmarks"]["songs"]["generation_char_model"]
     assert songs["ABAB"]["real_word_rate"] == 1.0 and songs["cost"]["ratio_one_request"] > 0
     bandit = report["benchmarks"]["bandit"]

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from lyriccore.cli import main
+
 
 def lyriccore(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -84,3 +86,27 @@ def test_corrupt_checkpoint_and_short_corpus(tmp_path: Path) -> None:
     (tmp_path / "tiny.txt").write_text("just one line\n")
     result = lyriccore("train", "--corpus", tmp_path / "tiny.txt", "--out", tmp_path / "r")
     assert result.returncode == 2 and "too short" in result.stderr
+
+
+def test_tune_prints_a_ranked_table_and_json(tmp_path: Path, corpus_file: Path) -> None:
+    base = "embed_dim=16,hidden_size=32,seq_len=32,batch_size=8,epochs=1"
+    trials = ["--trial", "", "--trial", "weight_drop=0.3,average=ema"]
+    out = lyriccore(
+        "tune", "--corpus", corpus_file, "--base", base, *trials, "--minutes", "0.2",
+        "--threads", "1", "--json", tmp_path / "t.json",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    rows = json.loads((tmp_path / "t.json").read_text())
+    assert {r["trial"] for r in rows} == {"(defaults)", "weight_drop=0.3,average=ema"}
+    assert [r["best_val_loss"] for r in rows] == sorted(r["best_val_loss"] for r in rows)
+    assert (
+        out.stdout.splitlines()[0].split()[:2] == ["val", "loss"]
+        and len(out.stdout.splitlines()) == 3
+    )
+
+
+def test_a_tune_trial_naming_no_setting_fails_before_training(
+    corpus_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["tune", "--corpus", str(corpus_file), "--trial", "weight_dorp=0.2"]) == 2
+    assert "weight_dorp" in capsys.readouterr().err
