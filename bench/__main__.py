@@ -54,9 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         default="all",
         choices=(
-            "all", "train", "generate", "serve", "curves", "quality", "crossstyle", "songs",
+            "all",
+            "train",
+            "generate",
+            "serve",
+            "curves",
+            "quality",
+            "crossstyle",
+            "songs",
             "bandit",
-        ),  # fmt: skip
+        ),
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
     parser.add_argument(
