@@ -3,6 +3,7 @@ database, so anyone can try the whole flow without a Discord token.
 
     /lyrics seed:"we drift" temperature:0.8 lines:4
     /lyrics seed:"we drift" scheme:ABAB syllables:8 [best_of:8] [words:strict|lexicon|off]
+    /song seed:"we drift" [form:verse-chorus-verse-chorus-bridge-chorus] [scheme:AABB]
     rate 4          rate the last lyrics 1–5
     /stats          counts and mean ratings
     /presets        the learnt defaults   /presets pin wild   /presets unpin   /presets reset
@@ -20,12 +21,12 @@ import asyncio
 import shlex
 import sys
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any, TextIO
 
 from bot.services.container import Services
 from bot.services.errors import UserFacingError
-from bot.services.lyrics import LyricsAnswer, LyricsRequest
+from bot.services.lyrics import LyricsAnswer, LyricsRequest, SongAnswer
 from bot.services.reports import (
     describe_entries,
     describe_model,
@@ -103,7 +104,7 @@ class Console:
     def __init__(self, services: Services, out: TextIO = sys.stdout) -> None:
         self.services = services
         self.out = out
-        self.last: LyricsAnswer | None = None
+        self.last: LyricsAnswer | SongAnswer | None = None  # what `rate` rates
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -129,6 +130,11 @@ class Console:
     async def _dispatch(self, command: str, rest: list[str]) -> None:
         if command == "lyrics":
             await self._lyrics(parse_lyrics_options(rest))
+        elif command == "song":
+            forms = [w for w in rest if w.startswith("form:")]
+            words = [w for w in rest if not w.startswith("form:")]
+            form = forms[-1].removeprefix("form:") if forms else None
+            await self._song(parse_lyrics_options(words), form)
         elif command == "rate":
             await self._rate(rest)
         elif command == "stats":
@@ -160,13 +166,22 @@ class Console:
         live = LiveText()
         printer = asyncio.create_task(self._print_lines(request.seed.strip(), live))
         try:
-            self.last = await self.services.lyrics.write(admission, position, live=live)
+            answer = await self.services.lyrics.write(admission, position, live=live)
         finally:
             live.finish()
             printed = await printer
-        rest = self.last.result.continuations[0][printed:] if printed else self.last.text
-        notes = format_notes(self.last)
+        self.last = answer
+        rest = answer.result.continuations[0][printed:] if printed else answer.text
+        notes = format_notes(answer)
         self.say(rest + notes if rest.strip() else notes[1:])  # printed lines end in a newline
+
+    async def _song(self, request: LyricsRequest, form: str | None) -> None:
+        lyrics = self.services.lyrics
+        sections = lyrics.song_form(form)
+        answer = await lyrics.write_song(lyrics.admit(replace(request, kind="song")), sections)
+        notes = "  ·  ".join(answer.summary())
+        self.say(f"{answer.song.text}\n\n[{notes}]\n[machine-generated; rate it with: rate 1-5]")
+        self.last = answer
 
     async def _print_lines(self, seed: str, live: LiveText) -> int:
         """Lines as they are written; returns how much of the continuation was printed."""

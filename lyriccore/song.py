@@ -63,6 +63,11 @@ def _joined_pre_chorus(parts: tuple[str, ...]) -> list[str]:
     return names
 
 
+def sections_written(form: tuple[str, ...]) -> int:
+    """How many sections are written (a repeated chorus once), the measure of a song's cost."""
+    return sum(n not in REPEATED for n in form) + len({n for n in form if n in REPEATED})
+
+
 def write_song(
     generator: Generator,
     seed: str,

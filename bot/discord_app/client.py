@@ -25,6 +25,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 EXTENSIONS = (
     "bot.discord_app.cogs.lyrics",
+    "bot.discord_app.cogs.song",
     "bot.discord_app.cogs.ratings",
     "bot.discord_app.cogs.stats",
     "bot.discord_app.cogs.training",

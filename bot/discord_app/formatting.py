@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.services.lyrics import LyricsAnswer
+from bot.services.lyrics import LyricsAnswer, SongAnswer
 from bot.storage import GroupStats, StatsReport
 
 MESSAGE_LIMIT = 2000
@@ -30,6 +30,19 @@ def format_answer(answer: LyricsAnswer) -> str:
     if answer.request.kind == "continue":  # the earlier answer is just above: its last line
         seed = "…" + seed.rsplit("\n", 1)[-1]
     return _with_tail(seed, continuation, "\n\n" + footer(answer))
+
+
+def format_song(answer: SongAnswer) -> tuple[str, str | None]:
+    """The song as a message, section labels in bold; one too long for a message comes as a
+    `.txt` attachment (its text is the second value) beside its first lines."""
+    note = "-# Machine-generated song. Rate it by reacting 1–5."
+    tail = "\n\n-# " + escape(" · ".join(answer.summary())) + "\n" + note
+    body = "\n\n".join(f"**[{escape(s.label)}]**\n{escape(s.text)}" for s in answer.song.sections)
+    if len(body) + len(tail) <= MESSAGE_LIMIT:
+        return body + tail, None
+    first = answer.song.sections[0]
+    head = f"**[{escape(first.label)}]**\n{escape(first.text)}\n\n-# The whole song is attached."
+    return head[: MESSAGE_LIMIT - len(tail)] + tail, answer.song.text
 
 
 def format_partial(seed: str, continuation: str) -> str:

@@ -13,9 +13,10 @@ import asyncio
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import torch
 
@@ -28,8 +29,10 @@ from lyriccore.checkpoint import load_model
 from lyriccore.errors import GenerationCancelled
 from lyriccore.generator import GenerationResult, Generator
 from lyriccore.sampling import SamplingParams
+from lyriccore.song import Song, sections_written, write_song
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -55,6 +58,8 @@ class EngineService:
         torch.set_num_threads(1)
         self.queue = GenerationQueue(settings.workers, settings.queue_size)
         self._loader = ThreadPoolExecutor(1, thread_name_prefix="load-model")
+        # A song waits on its sections one after another; its thread only waits on the batch.
+        self._songs = ThreadPoolExecutor(4, thread_name_prefix="song")
         self._generators: dict[str, Generator] = {}
         self._identities: dict[str, tuple[int, int, int]] = {}
         self._load_lock = asyncio.Lock()
@@ -165,23 +170,53 @@ class EngineService:
         params: SamplingParams,
         on_lines: LinesCallback | None,
     ) -> GenerationResult:
-        cancel = threading.Event()
-        submitted = generator.submit(seed, params, cancel=cancel, on_lines=on_lines)
-        future = asyncio.wrap_future(submitted)
+        def start(cancel: threading.Event) -> Future[GenerationResult]:
+            return generator.submit(seed, params, cancel=cancel, on_lines=on_lines)
+
+        return await self._within_budget(start, self.settings.generation_timeout)
+
+    async def write_song(
+        self,
+        seed: str,
+        params: SamplingParams,
+        form: tuple[str, ...],
+        model: str | None = None,
+        ticket: Ticket | None = None,
+    ) -> Song:
+        """A song is one request in the queue; its budget is one answer's per section written."""
         try:
-            return await asyncio.wait_for(
-                asyncio.shield(future), timeout=self.settings.generation_timeout
-            )
+            generator = await self.generator_for(model)
+        except BaseException:
+            if ticket is not None:
+                await self.queue.withdraw(ticket)
+            raise
+
+        def start(cancel: threading.Event) -> Future[Song]:
+            return self._songs.submit(write_song, generator, seed, params, form, cancel=cancel)
+
+        budget = self.settings.generation_timeout * sections_written(form)
+        async with self.queue.slot(ticket, None):
+            return await self._within_budget(start, budget)
+
+    async def _within_budget(
+        self, start: Callable[[threading.Event], Future[T]], seconds: float
+    ) -> T:
+        """Run `start`'s work, stopping it (within one batch step) past `seconds`."""
+        cancel = threading.Event()
+        future = asyncio.wrap_future(start(cancel))
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout=seconds)
         except (TimeoutError, asyncio.CancelledError) as exc:
             cancel.set()  # the batch drops the request within one step
             await asyncio.shield(asyncio.gather(future, return_exceptions=True))
             if isinstance(exc, TimeoutError):
-                raise GenerationTimedOut(self.settings.generation_timeout) from None
+                raise GenerationTimedOut(seconds) from None
             raise
         except GenerationCancelled:
-            raise GenerationTimedOut(self.settings.generation_timeout) from None
+            raise GenerationTimedOut(seconds) from None
 
     async def close(self) -> None:
         for generator in self._generators.values():
             await asyncio.to_thread(generator.close)
         self._loader.shutdown(wait=True, cancel_futures=True)
+        self._songs.shutdown(wait=True, cancel_futures=True)

@@ -23,6 +23,8 @@ from lyriccore.errors import ConfigError, LyricCoreError
 from lyriccore.form import parse_scheme, parse_syllables
 from lyriccore.generator import GenerationResult
 from lyriccore.sampling import WORD_MODES, SamplingParams
+from lyriccore.song import DEFAULT_FORM as DEFAULT_FORM  # for the front ends
+from lyriccore.song import Song, parse_form
 
 log = logging.getLogger(__name__)
 
@@ -93,32 +95,56 @@ class LyricsAnswer:
 
     def summary(self) -> list[str]:
         """The settings that reproduce this answer, non-default knobs only."""
-        p = self.params
-        anneal = f"→{p.anneal_to:g}" if p.anneal_to is not None else ""
-        preset = [f"preset {self.request.preset}"] if self.request.preset else []
-        parts = [*preset, f"temperature {p.temperature:g}{anneal}"]
-        if p.top_p < 1.0:
-            parts.append(f"top_p {p.top_p:g}")
-        if p.top_k:
-            parts.append(f"top_k {p.top_k}")
-        if p.repetition_penalty != 1.0:
-            parts.append(f"repetition_penalty {p.repetition_penalty:g}")
-        if p.scheme:
-            parts.append(f"scheme {p.scheme}")
-        if p.syllables:
-            parts.append(f"syllables {','.join(map(str, p.syllables))}")
-        if p.best_of > 1:
-            parts.append(f"best_of {p.best_of}")
-        parts.append(f"words {p.words}")
-        if self.request.parent_id is not None:
-            parts.append(f"{FOLLOW_UP_WORDS[self.request.kind]} #{self.request.parent_id}")
-        return [
-            *parts,
-            f"lines {p.lines}",
-            f"rng_seed {p.rng_seed}",
-            f"model {self.result.model_version}",
-            f"#{self.generation_id}",
-        ]
+        return settings_summary(
+            self.request, self.params, self.result.model_version, self.generation_id
+        )
+
+
+@dataclass(frozen=True)
+class SongAnswer:
+    generation_id: int
+    request: LyricsRequest
+    params: SamplingParams
+    song: Song
+    form: tuple[str, ...]
+
+    def summary(self) -> list[str]:
+        parts = settings_summary(self.request, self.params, self.song.model_version,
+                                 self.generation_id, lines=False)  # fmt: skip
+        return [f"form {'-'.join(self.form)}", *parts]
+
+
+def settings_summary(
+    request: LyricsRequest,
+    params: SamplingParams,
+    model_version: str,
+    generation_id: int,
+    *,
+    lines: bool = True,
+) -> list[str]:
+    """The settings that reproduce an answer, non-default knobs only (the footer)."""
+    p = params
+    anneal = f"→{p.anneal_to:g}" if p.anneal_to is not None else ""
+    preset = [f"preset {request.preset}"] if request.preset else []
+    parts = [*preset, f"temperature {p.temperature:g}{anneal}"]
+    if p.top_p < 1.0:
+        parts.append(f"top_p {p.top_p:g}")
+    if p.top_k:
+        parts.append(f"top_k {p.top_k}")
+    if p.repetition_penalty != 1.0:
+        parts.append(f"repetition_penalty {p.repetition_penalty:g}")
+    if p.scheme:
+        parts.append(f"scheme {p.scheme}")
+    if p.syllables:
+        parts.append(f"syllables {','.join(map(str, p.syllables))}")
+    if p.best_of > 1:
+        parts.append(f"best_of {p.best_of}")
+    parts.append(f"words {p.words}")
+    if request.parent_id is not None:
+        parts.append(f"{FOLLOW_UP_WORDS[request.kind]} #{request.parent_id}")
+    if lines:
+        parts.append(f"lines {p.lines}")
+    return [*parts, f"rng_seed {p.rng_seed}", f"model {model_version}", f"#{generation_id}"]
 
 
 def _check(name: str, value: float | None) -> None:
@@ -232,8 +258,40 @@ class LyricsService:
         generation_id = await self.db.record_generation(replace(row, output=result.texts[0]))
         return LyricsAnswer(generation_id, request, seeded, result, latency_ms)
 
+    async def write_song(self, admission: Admission, form: tuple[str, ...]) -> SongAnswer:
+        """A whole song, logged as one generation (kind "song") with its sections."""
+        request, params = admission.request, admission.params
+        started = time.perf_counter()
+        try:
+            song = await self.engine.write_song(
+                request.seed.strip(), params, form, request.model, admission.ticket
+            )
+        except GenerationTimedOut as exc:
+            await self._log_failure(request, params, started, "timeout", str(exc))
+            raise
+        except LyricCoreError as exc:
+            await self._log_failure(request, params, started, "error", str(exc))
+            raise UserFacingError(f"I couldn't write that: {exc}") from exc
+        latency_ms = (time.perf_counter() - started) * 1000
+        row = self._row(request, params, song.model_version, "ok", latency_ms)
+        logged = {**row.params, "form": "-".join(form)}
+        generation_id = await self.db.record_generation(
+            replace(row, output=song.text, params=logged, kind="song")
+        )
+        return SongAnswer(generation_id, request, params, song, form)
+
+    def song_form(self, text: str | None) -> tuple[str, ...]:
+        try:
+            return parse_form(text)
+        except ConfigError as exc:
+            raise InvalidRequest(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
+
     async def attach_message(
-        self, answer: LyricsAnswer, message_id: int, *, replacing: GenerationRow | None = None
+        self,
+        answer: LyricsAnswer | SongAnswer,
+        message_id: int,
+        *,
+        replacing: GenerationRow | None = None,
     ) -> None:
         """Link the answer's message to its row; a different row shown there before (see
         `write`) gives the message up."""

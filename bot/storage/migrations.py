@@ -166,11 +166,12 @@ CREATE TABLE pending_requests (
 
 _V5_GENERATION_LINKS = """
 -- A generation made from another one by an answer's buttons: another take, a continuation,
--- or the same seed with other settings. 'lyrics' is a /lyrics (or console) answer of its own.
+-- or the same seed with other settings. 'lyrics' is a /lyrics (or console) answer of its own,
+-- 'song' a /song (its output holds the labelled sections).
 ALTER TABLE generations ADD COLUMN parent_id INTEGER
     REFERENCES generations (id) ON DELETE SET NULL;
 ALTER TABLE generations ADD COLUMN kind TEXT NOT NULL DEFAULT 'lyrics'
-    CHECK (kind IN ('lyrics', 'take', 'continue', 'edit'));
+    CHECK (kind IN ('lyrics', 'take', 'continue', 'edit', 'song'));
 CREATE INDEX generations_parent_id ON generations (parent_id) WHERE parent_id IS NOT NULL;
 """
 

@@ -52,7 +52,6 @@ ORDER BY own, preset
 PRESET_STATE = "SELECT pinned, reset_at FROM preset_state WHERE scope = ?"
 
 
-
 def _set_state(column: str) -> str:
     """Set one column of a guild's state (a constant name; the value is a parameter), creating
     its row if it has none, without touching the other column."""

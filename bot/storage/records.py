@@ -14,7 +14,7 @@ from typing import Any, Literal, get_args
 
 Source = Literal["discord", "console"]
 Status = Literal["ok", "error", "timeout", "cancelled"]
-Kind = Literal["lyrics", "take", "continue", "edit"]
+Kind = Literal["lyrics", "take", "continue", "edit", "song"]
 CorpusSource = Literal["submission", "import", "starter"]
 CorpusStatus = Literal["pending", "approved", "rejected"]
 ReviewDecision = Literal["approved", "rejected"]

@@ -1,0 +1,81 @@
+"""/song: a whole song in a form, with a chorus that comes back, answered in one message."""
+
+from __future__ import annotations
+
+import io
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord_app.answers import add_rating_reactions, reply_privately
+from bot.discord_app.checks import channel_allowed, lyrics_rate
+from bot.discord_app.client import LyricBot
+from bot.discord_app.formatting import NO_PINGS, format_song
+from bot.services.errors import UserFacingError
+from bot.services.lyrics import DEFAULT_FORM, WORD_MODES, LyricsRequest
+
+
+class SongCog(commands.Cog):
+    def __init__(self, bot: LyricBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="song", description="Write a song: verses and a chorus")
+    @app_commands.describe(
+        seed="Words to start from",
+        form=f"Sections joined by '-' (default {DEFAULT_FORM})",
+        scheme="Rhyme scheme for every section: AABB, ABAB… (free = none)",
+        syllables="Syllables per line: one number, or a pattern like 8,6,8,6",
+        words="strict: only real words (default) · lexicon: dictionary words · off: anything",
+        temperature="Randomness: low is safe, high is wild (0.1–2.0)",
+        rng_seed="Same seed and settings give the same song",
+    )
+    @app_commands.choices(words=[app_commands.Choice(name=m, value=m) for m in WORD_MODES])
+    @app_commands.check(lyrics_rate)
+    @app_commands.check(channel_allowed)
+    async def song(
+        self,
+        interaction: discord.Interaction,
+        seed: app_commands.Range[str, 1, 200],
+        form: app_commands.Range[str, 1, 120] | None = None,
+        scheme: app_commands.Range[str, 1, 20] | None = None,
+        syllables: app_commands.Range[str, 1, 60] | None = None,
+        words: str | None = None,
+        temperature: app_commands.Range[float, 0.1, 2.0] | None = None,
+        rng_seed: app_commands.Range[int, 0, 2**31 - 1] | None = None,
+    ) -> None:
+        request = LyricsRequest(
+            seed=seed, temperature=temperature, scheme=scheme, syllables=syllables,
+            words=words, rng_seed=rng_seed, kind="song", guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id, user_id=interaction.user.id,
+            interaction_id=interaction.id,
+        )  # fmt: skip
+        lyrics = self.bot.services.lyrics
+        try:
+            sections = lyrics.song_form(form)
+            admission = lyrics.admit(request)
+        except UserFacingError as exc:
+            await reply_privately(interaction, str(exc))
+            return
+        try:
+            await interaction.response.defer(thinking=True)
+        except BaseException:
+            await lyrics.withdraw(admission)
+            raise
+        try:
+            answer = await lyrics.write_song(admission, sections)
+        except UserFacingError as exc:
+            await interaction.edit_original_response(content=f"⚠️ {exc}")
+            return
+        content, whole = format_song(answer)
+        placeholder = await interaction.original_response()
+        await lyrics.attach_message(answer, placeholder.id)
+        attachments = [discord.File(io.BytesIO(whole.encode()), "song.txt")] if whole else []
+        message = await interaction.edit_original_response(
+            content=content, attachments=attachments, allowed_mentions=NO_PINGS
+        )
+        await add_rating_reactions(self.bot, message)
+
+
+async def setup(bot: LyricBot) -> None:
+    await bot.add_cog(SongCog(bot))
