@@ -154,14 +154,18 @@ class EngineService:
         on_lines: LinesCallback | None = None,
     ) -> GenerationResult:
         """`on_lines` (see lyriccore.batcher) is called on the batch thread."""
+        generator = await self._generator_holding(model, ticket)
+        async with self.queue.slot(ticket, on_position):
+            return await self._run_with_budget(generator, seed, params, on_lines)
+
+    async def _generator_holding(self, model: str | None, ticket: Ticket | None) -> Generator:
+        """The model to write with; a request that cannot have one gives up its place."""
         try:
-            generator = await self.generator_for(model)
+            return await self.generator_for(model)
         except BaseException:
             if ticket is not None:
                 await self.queue.withdraw(ticket)
             raise
-        async with self.queue.slot(ticket, on_position):
-            return await self._run_with_budget(generator, seed, params, on_lines)
 
     async def _run_with_budget(
         self,
@@ -184,12 +188,7 @@ class EngineService:
         ticket: Ticket | None = None,
     ) -> Song:
         """A song is one request in the queue; its budget is one answer's per section written."""
-        try:
-            generator = await self.generator_for(model)
-        except BaseException:
-            if ticket is not None:
-                await self.queue.withdraw(ticket)
-            raise
+        generator = await self._generator_holding(model, ticket)
 
         def start(cancel: threading.Event) -> Future[Song]:
             return self._songs.submit(write_song, generator, seed, params, form, cancel=cancel)

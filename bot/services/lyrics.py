@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -239,17 +241,11 @@ class LyricsService:
         as they are written, for streaming."""
         request, params = admission.request, admission.params
         started = time.perf_counter()
-        try:
+        async with self._failures_logged(request, params, started):
             result = await self.engine.generate(
                 request.seed.strip(), params, request.model, on_position, admission.ticket,
                 live.hear if live is not None else None,
             )  # fmt: skip
-        except GenerationTimedOut as exc:
-            await self._log_failure(request, params, started, "timeout", str(exc))
-            raise
-        except LyricCoreError as exc:
-            await self._log_failure(request, params, started, "error", str(exc))
-            raise UserFacingError(f"I couldn't write that: {exc}") from exc
         seeded = params.with_seed(result.rng_seed)
         latency_ms = (time.perf_counter() - started) * 1000
         if shown is not None and shown.output == result.texts[0]:
@@ -262,16 +258,10 @@ class LyricsService:
         """A whole song, logged as one generation (kind "song") with its sections."""
         request, params = admission.request, admission.params
         started = time.perf_counter()
-        try:
+        async with self._failures_logged(request, params, started):
             song = await self.engine.write_song(
                 request.seed.strip(), params, form, request.model, admission.ticket
             )
-        except GenerationTimedOut as exc:
-            await self._log_failure(request, params, started, "timeout", str(exc))
-            raise
-        except LyricCoreError as exc:
-            await self._log_failure(request, params, started, "error", str(exc))
-            raise UserFacingError(f"I couldn't write that: {exc}") from exc
         latency_ms = (time.perf_counter() - started) * 1000
         row = self._row(request, params, song.model_version, "ok", latency_ms)
         logged = {**row.params, "form": "-".join(form)}
@@ -334,6 +324,20 @@ class LyricsService:
             parent_id=request.parent_id,
             kind=request.kind,
         )
+
+    @asynccontextmanager
+    async def _failures_logged(
+        self, request: LyricsRequest, params: SamplingParams, started: float
+    ) -> AsyncIterator[None]:
+        """A generation that fails is logged too, and told to the user in one sentence."""
+        try:
+            yield
+        except GenerationTimedOut as exc:
+            await self._log_failure(request, params, started, "timeout", str(exc))
+            raise
+        except LyricCoreError as exc:
+            await self._log_failure(request, params, started, "error", str(exc))
+            raise UserFacingError(f"I couldn't write that: {exc}") from exc
 
     async def _log_failure(
         self,
