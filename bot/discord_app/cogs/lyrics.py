@@ -9,7 +9,8 @@ from discord.ext import commands
 from bot.discord_app.answers import answer_interaction
 from bot.discord_app.checks import channel_allowed, lyrics_rate
 from bot.discord_app.client import LyricBot
-from bot.services.lyrics import WORD_MODES, LyricsRequest
+from bot.discord_app.options import SHARED_HELP, WORD_CHOICES
+from bot.services.lyrics import LyricsRequest
 
 SCHEMES = ("free", "AABB", "ABAB", "ABCB", "AAAA", "AABBCC", "ABABCC", "AABA")
 
@@ -20,8 +21,7 @@ class LyricsCog(commands.Cog):
 
     @app_commands.command(name="lyrics", description="Write song lyrics that start from a seed")
     @app_commands.describe(
-        seed="Words to start from",
-        temperature="Randomness: low is safe, high is wild (0.1–2.0; none: a learnt preset)",
+        **SHARED_HELP,
         top_p="Nucleus sampling: only the most likely words covering this share",
         top_k="Only pick among the k most likely next characters (0 = off)",
         lines="How many lines to write (default 8)",
@@ -30,11 +30,9 @@ class LyricsCog(commands.Cog):
         model="Which model writes",
         rng_seed="Same seed and settings give the same lyrics",
         scheme="Rhyme scheme, repeated over stanzas: AABB, ABAB, ABCB, AAAA… (free = none)",
-        syllables="Syllables per line: one number, or a pattern like 8,6,8,6",
         best_of="Write each line this many times and keep the best (default 8 with a scheme)",
-        words="strict: only real words (default) · lexicon: dictionary words · off: anything",
     )
-    @app_commands.choices(words=[app_commands.Choice(name=mode, value=mode) for mode in WORD_MODES])
+    @app_commands.choices(words=WORD_CHOICES)
     @app_commands.check(lyrics_rate)
     @app_commands.check(channel_allowed)
     async def lyrics(

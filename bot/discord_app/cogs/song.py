@@ -12,8 +12,9 @@ from bot.discord_app.answers import add_rating_reactions, reply_privately
 from bot.discord_app.checks import channel_allowed, lyrics_rate
 from bot.discord_app.client import LyricBot
 from bot.discord_app.formatting import NO_PINGS, format_song
+from bot.discord_app.options import SHARED_HELP, WORD_CHOICES
 from bot.services.errors import UserFacingError
-from bot.services.lyrics import DEFAULT_FORM, WORD_MODES, LyricsRequest
+from bot.services.lyrics import DEFAULT_FORM, LyricsRequest
 
 
 class SongCog(commands.Cog):
@@ -22,15 +23,12 @@ class SongCog(commands.Cog):
 
     @app_commands.command(name="song", description="Write a song: verses and a chorus")
     @app_commands.describe(
-        seed="Words to start from",
+        **SHARED_HELP,
         form=f"Sections joined by '-' (default {DEFAULT_FORM})",
         scheme="Rhyme scheme for every section: AABB, ABAB… (free = none)",
-        syllables="Syllables per line: one number, or a pattern like 8,6,8,6",
-        words="strict: only real words (default) · lexicon: dictionary words · off: anything",
-        temperature="Randomness: low is safe, high is wild (0.1–2.0)",
         rng_seed="Same seed and settings give the same song",
     )
-    @app_commands.choices(words=[app_commands.Choice(name=m, value=m) for m in WORD_MODES])
+    @app_commands.choices(words=WORD_CHOICES)
     @app_commands.check(lyrics_rate)
     @app_commands.check(channel_allowed)
     async def song(
