@@ -1,6 +1,6 @@
 """`python -m bench [SUITE] [--quick]` (SUITE: all, train, generate, serve, curves, quality,
-crossstyle, songs, bandit): run lyricbot's benchmarks and print one JSON report (also written to
-bench/results/latest.json).
+crossstyle, songs, styles, bandit): run lyricbot's benchmarks and print one JSON report (also
+written to bench/results/latest.json).
 
 Progress goes to stderr; the report is the only thing on stdout.
 """
@@ -40,6 +40,7 @@ from bench.generate_speed import generation
 from bench.latency import latency
 from bench.quality import quality
 from bench.songs import songs
+from bench.styles import style_figures
 from bench.train_speed import char_training, models_for_generation, word_training
 from lyriccore.corpus import load_corpus
 
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
             "quality",
             "crossstyle",
             "songs",
+            "styles",
             "bandit",
         ),
     )
@@ -89,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="songs: a model folder and its training corpus (repeatable; default: the "
         "generation char model and the data file)",
+    )
+    parser.add_argument(
+        "--style-model",
+        type=Path,
+        help="styles: a starter model trained with style tokens (default: train one, 4 min)",
     )
     return parser
 
@@ -136,6 +143,9 @@ def run(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
     if args.suite in ("all", "songs"):
         watch = Contention()
         results["songs"] = _filed(songs(ctx, _song_models(args, ctx, models)), watch)
+    if args.suite in ("all", "styles"):
+        watch = Contention()
+        results["styles"] = _filed(style_figures(ctx, args.style_model), watch)
     if args.suite in ("all", "serve"):
         models = models or models_for_generation(ctx)
         for name, section in (("service", service), ("discord", discord)):

@@ -57,6 +57,8 @@ class Sizes:
     latency_rounds: int = 10
     retrain_minutes: float = 3.0
     song_seeds: int = 16
+    style_minutes: float = 4.0  # the starter recipe's own budget
+    style_samples: int = 2  # per style and seed (four seeds)
     bandit_runs: int = 100
     bandit_picks: int = 1000
 
@@ -86,6 +88,8 @@ class Sizes:
             latency_rounds=2,
             retrain_minutes=0.5,
             song_seeds=2,
+            style_minutes=0.1,
+            style_samples=1,
             bandit_runs=5,
             bandit_picks=300,
         )

@@ -3,11 +3,13 @@ database, so anyone can try the whole flow without a Discord token.
 
     /lyrics seed:"we drift" temperature:0.8 lines:4
     /lyrics seed:"we drift" scheme:ABAB syllables:8 [best_of:8] [words:strict|lexicon|off]
+    /lyrics seed:"we drift" style:blues      (/styles lists the serving model's styles)
     /song seed:"we drift" [form:verse-chorus-verse-chorus-bridge-chorus] [scheme:AABB]
     rate 4          rate the last lyrics 1–5
     /stats          counts and mean ratings
     /presets        the learnt defaults   /presets pin wild   /presets unpin   /presets reset
-    /corpus submit text:"..."   /corpus list [status]   /corpus approve 3   /corpus reject 3 why
+    /corpus submit text:"..." [style:blues]   /corpus list [status]
+    /corpus approve 3   /corpus reject 3 why
     /retrain [level:char] [epochs:5] [minutes:2] [force:yes]
     /model          the serving model      /schedule     the nightly retrain
     help, quit
@@ -52,6 +54,7 @@ OPTION_TYPES: dict[str, Callable[[str], Any]] = {
     "syllables": str,
     "best_of": int,
     "words": str,
+    "style": str,
 }
 
 
@@ -145,6 +148,9 @@ class Console:
             await self._presets(rest)
         elif command == "retrain":
             await self._retrain(rest)
+        elif command == "styles":
+            styles = (await self.services.engine.generator_for(None)).model.tokenizer.styles
+            self.say(f"Styles: {', '.join(styles)}." if styles else "This model has no styles.")
         elif command == "model":
             loaded = (await self.services.engine.generator_for(None)).model
             self.say(describe_model(self.services.engine.default_model, loaded))
@@ -199,8 +205,11 @@ class Console:
         action, args = (rest[0], rest[1:]) if rest else ("list", [])
         corpus, db = self.services.corpus, self.services.db
         if action == "submit":
-            text = " ".join(a.removeprefix("text:") for a in args).replace("\\n", "\n")
-            entry_id = await corpus.submit(text, source="submission", limited=True)
+            styles = [a.removeprefix("style:") for a in args if a.startswith("style:")]
+            words = [a.removeprefix("text:") for a in args if not a.startswith("style:")]
+            text = " ".join(words).replace("\\n", "\n")
+            style = styles[-1] if styles else None
+            entry_id = await corpus.submit(text, source="submission", limited=True, style=style)
             self.say(f"Submitted as entry #{entry_id} (pending review).")
         elif action == "list":
             status = args[0] if args else "pending"

@@ -154,7 +154,7 @@ class BatchRunner:
         if not job.future.set_running_or_notify_cancel():
             return
         tokenizer, n = self.loaded.tokenizer, job.rows
-        ids = torch.tensor([start_ids(tokenizer, job.seed.ids)])
+        ids = torch.tensor([start_ids(tokenizer, job.seed)])
         with torch.inference_mode():
             logits, state = self.loaded.model(ids)
         cpu_state = self._cpu.from_torch_state(state)
@@ -181,7 +181,8 @@ class BatchRunner:
         for job, rows in self._spans():
             job.run.constrain(self._logits[rows])
         uniforms = np.concatenate([job.run.uniforms() for job in self._jobs])
-        chosen = choose_tokens(self._logits, self._knobs, self._recent(), uniforms)
+        reserved = self.loaded.tokenizer.reserved
+        chosen = choose_tokens(self._logits, self._knobs, self._recent(), uniforms, reserved)
         tokens, finished = chosen.tolist(), []
         for job, rows in self._spans():
             if job.run.push(tokens[rows]):

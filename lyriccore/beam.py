@@ -31,14 +31,14 @@ def beam_search(
 ) -> list[Output]:
     model, tokenizer, width = loaded.model, loaded.tokenizer, params.beam
     device = next(model.parameters()).device
-    logits, state = model(torch.tensor([start_ids(tokenizer, seed.ids)], device=device))
+    logits, state = model(torch.tensor([start_ids(tokenizer, seed)], device=device))
     logits = logits[:, -1]  # (1, V): the seed's last position
     beams = [(0.0, Stream(tokenizer, seed.text, params))]
     finished: list[tuple[float, Stream]] = []
     for _ in range(params.max_tokens):
         check_cancel(cancel)
         logp = torch.log_softmax(logits.float(), dim=-1).cpu()  # (nb, V)
-        logp[:, 0] = float("-inf")  # never <unk>
+        logp[:, : tokenizer.reserved] = float("-inf")  # never <unk> or a style token
         totals = torch.tensor([score for score, _ in beams])[:, None] + logp
         top = totals.flatten().topk(min(2 * width, totals.numel()))
         parents, survivors = [], []

@@ -203,6 +203,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         "path": str(loaded.path),
         "level": loaded.tokenizer.level,
         "vocab_size": loaded.tokenizer.vocab_size,
+        "styles": list(loaded.tokenizer.styles),
         "model_config": loaded.config.to_dict(),
         "train_config": loaded.train_config,
         "corpus_fingerprint": loaded.corpus_fingerprint,

@@ -14,6 +14,7 @@ from lyriccore.config import TrainConfig
 from lyriccore.errors import ConfigError
 from lyriccore.form import parse_scheme, parse_syllables
 from lyriccore.sampling import MAX_BEST_OF, WORD_MODES, SamplingParams
+from lyriccore.styles import normalise_style
 
 
 def ranged(kind: Callable[[str], Any], low: float, high: float) -> Callable[[str], Any]:
@@ -135,6 +136,9 @@ def add_generate_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stop", help="end marker: stop when it appears")
     parser.add_argument("--samples", type=ranged(int, 1, 256), default=1)
     parser.add_argument("--rng-seed", type=int, help="same seed, same text")
+    parser.add_argument(
+        "--style", type=checked(normalise_style), help="a style the model knows (see info)"
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_form_args(parser)
 
@@ -193,5 +197,6 @@ def params_from_args(args: argparse.Namespace) -> SamplingParams:
         stop=args.stop,
         samples=args.samples,
         rng_seed=args.rng_seed,
+        style=args.style,
         **form_from_args(args),
     )

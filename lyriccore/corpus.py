@@ -17,8 +17,10 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from lyriccore.errors import CorpusError
+from lyriccore.errors import ConfigError, CorpusError
+from lyriccore.styles import GENERIC, STYLE_FIELDS, normalise_style
 
 SONG_SEPARATOR = "\n\n\n"
 HELD_OUT_BUCKETS = 10  # one document in ten, chosen by its hash, is held out
@@ -32,23 +34,59 @@ _CONTROL = {"Cc", "Cf", "Co", "Cs"}
 
 
 @dataclass(frozen=True)
+class Document:
+    """One song as read from a source, and its style when the source names one."""
+
+    text: str
+    style: str | None = None
+
+
+D = TypeVar("D", str, Document)
+
+
+@dataclass(frozen=True)
 class Corpus:
-    """Normalised training text and what it came from."""
+    """Normalised training text and what it came from.
+
+    `song_styles` holds, for a corpus that names styles, where each song starts in `text` and
+    its style (GENERIC for a song that names none); it is empty for a corpus without styles,
+    which trains exactly as before style tokens existed.
+    """
 
     text: str
     documents: int
     sources: tuple[str, ...]
     lowercase: bool
+    song_styles: tuple[tuple[int, str], ...] = ()
 
     @property
     def fingerprint(self) -> str:
         """Identify the text *and* the settings that shaped it, so a cached model is reused
         only for the same data."""
-        return corpus_fingerprint(self.text, lowercase=self.lowercase)
+        return corpus_fingerprint(self.text, lowercase=self.lowercase, styles=self.song_styles)
+
+    @property
+    def styles(self) -> tuple[str, ...]:
+        """The named styles of the corpus, sorted."""
+        return tuple(sorted({style for _, style in self.song_styles if style != GENERIC}))
+
+    def songs(self) -> list[tuple[str, str]]:
+        """(style, text) per song; one generic song holding all the text when there are no
+        styles."""
+        spans = self.song_styles or ((0, GENERIC),)
+        ends = [start for start, _ in spans[1:]] + [len(self.text)]
+        return [
+            (style, self.text[start:end]) for (start, style), end in zip(spans, ends, strict=True)
+        ]
 
 
-def corpus_fingerprint(text: str, *, lowercase: bool) -> str:
-    settings = json.dumps({"lowercase": lowercase}, sort_keys=True)
+def corpus_fingerprint(
+    text: str, *, lowercase: bool, styles: tuple[tuple[int, str], ...] = ()
+) -> str:
+    shaping: dict[str, object] = {"lowercase": lowercase}
+    if styles:
+        shaping["styles"] = [list(span) for span in styles]
+    settings = json.dumps(shaping, sort_keys=True)
     return hashlib.sha256(f"{settings}\n{text}".encode()).hexdigest()
 
 
@@ -67,21 +105,52 @@ def normalise(text: str, *, lowercase: bool = False) -> str:
 
 def join_documents(documents: Iterable[str], *, lowercase: bool = False) -> tuple[str, int]:
     """Normalise documents and join them as songs; returns the text and how many were kept."""
-    kept = [doc for doc in (normalise(d, lowercase=lowercase) for d in documents) if doc]
-    return SONG_SEPARATOR.join(doc.rstrip("\n") for doc in kept) + ("\n" if kept else ""), len(kept)
+    corpus = build_corpus((Document(d) for d in documents), (), lowercase=lowercase)
+    return corpus.text, corpus.documents
+
+
+def build_corpus(
+    documents: Iterable[Document], sources: tuple[str, ...], *, lowercase: bool = False
+) -> Corpus:
+    """Normalise and join songs, noting where each starts when any of them names a style."""
+    kept = [(normalise(d.text, lowercase=lowercase).rstrip("\n"), d.style) for d in documents]
+    kept = [(text, style) for text, style in kept if text]
+    text = SONG_SEPARATOR.join(t for t, _ in kept) + ("\n" if kept else "")
+    song_styles: list[tuple[int, str]] = []
+    if any(style for _, style in kept):
+        start = 0
+        for song, style in kept:
+            song_styles.append((start, style or GENERIC))
+            start += len(song) + len(SONG_SEPARATOR)
+    return Corpus(text, len(kept), sources, lowercase, tuple(song_styles))
 
 
 def load_corpus(path: str | Path, *, column: str | None = None, lowercase: bool = False) -> Corpus:
-    """Load a .txt, .json or .csv file, or a folder of them (recursively, in name order)."""
+    """Load a .txt, .json or .csv file, or a folder of them (recursively, in name order).
+
+    A song's style is its item's `style`/`genre` field or column, else the name of the
+    sub-folder of `path` that holds its file; songs directly in `path` name none.
+    """
     root = Path(path)
     files = corpus_files(root)
-    documents: list[str] = []
+    documents: list[Document] = []
     for file in files:
-        documents.extend(read_documents(file, column=column))
-    text, count = join_documents(documents, lowercase=lowercase)
-    if not text:
+        documents.extend(read_documents(file, column=column, style=folder_style(root, file)))
+    corpus = build_corpus(documents, tuple(str(f) for f in files), lowercase=lowercase)
+    if not corpus.text:
         raise CorpusError(f"corpus is empty: {root}")
-    return Corpus(text, count, tuple(str(f) for f in files), lowercase)
+    return corpus
+
+
+def folder_style(root: Path, file: Path) -> str | None:
+    """The style a folder layout gives a file: the first folder below the root."""
+    if root.is_file() or file.parent == root:
+        return None
+    folder = file.relative_to(root).parts[0]
+    try:
+        return normalise_style(folder)
+    except ConfigError as exc:
+        raise CorpusError(f"folder {folder!r} of {root}: {exc}") from None
 
 
 def corpus_files(root: Path) -> list[Path]:
@@ -98,8 +167,11 @@ def corpus_files(root: Path) -> list[Path]:
     return files
 
 
-def read_documents(file: Path, *, column: str | None = None) -> list[str]:
-    """Read the raw documents of one file; the format follows its suffix."""
+def read_documents(
+    file: Path, *, column: str | None = None, style: str | None = None
+) -> list[Document]:
+    """Read the raw documents of one file; the format follows its suffix. `style` is the
+    style of songs whose item names none."""
     suffix = file.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise CorpusError(f"unsupported corpus file {file.name}: use .txt, .json or .csv")
@@ -110,10 +182,12 @@ def read_documents(file: Path, *, column: str | None = None) -> list[str]:
     except OSError as exc:
         raise CorpusError(f"cannot read {file}: {exc.strerror}") from exc
     if suffix == ".json":
-        return documents_from_json(raw, source=file.name)
-    if suffix == ".csv":
-        return documents_from_csv(raw, column=column, source=file.name)
-    return split_songs(raw)
+        documents = documents_from_json(raw, source=file.name)
+    elif suffix == ".csv":
+        documents = documents_from_csv(raw, column=column, source=file.name)
+    else:
+        documents = [Document(song) for song in split_songs(raw)]
+    return [d if d.style else Document(d.text, style) for d in documents]
 
 
 def split_songs(raw: str) -> list[str]:
@@ -121,31 +195,45 @@ def split_songs(raw: str) -> list[str]:
     return _SONG_BREAK.split(raw.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def documents_from_json(raw: str, *, source: str) -> list[str]:
+def documents_from_json(raw: str, *, source: str) -> list[Document]:
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise CorpusError(f"{source}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
     if not isinstance(data, list):
         raise CorpusError(f"{source}: expected a JSON list of strings or of objects")
-    return [_json_item_text(item, index, source) for index, item in enumerate(data)]
+    return [_json_item(item, index, source) for index, item in enumerate(data)]
 
 
-def _json_item_text(item: object, index: int, source: str) -> str:
+def _json_item(item: object, index: int, source: str) -> Document:
     if isinstance(item, str):
-        return item
+        return Document(item)
     if isinstance(item, dict):
         for field in TEXT_FIELDS:
             value = item.get(field)
             if isinstance(value, str):
-                return value
+                return Document(value, _item_style(item, f"{source}: item {index}"))
     raise CorpusError(
         f"{source}: item {index} is neither a string nor an object with a "
         f"'lyrics' or 'text' string field"
     )
 
 
-def documents_from_csv(raw: str, *, column: str | None, source: str) -> list[str]:
+def _item_style(item: dict[str, object], where: str) -> str | None:
+    for field in STYLE_FIELDS:
+        value = item.get(field)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str):
+            raise CorpusError(f"{where}: its {field!r} must be a string")
+        try:
+            return normalise_style(value)
+        except ConfigError as exc:
+            raise CorpusError(f"{where}: {exc}") from None
+    return None
+
+
+def documents_from_csv(raw: str, *, column: str | None, source: str) -> list[Document]:
     reader = csv.DictReader(io.StringIO(raw))
     header = reader.fieldnames or []
     wanted = [column] if column else list(TEXT_FIELDS)
@@ -155,21 +243,30 @@ def documents_from_csv(raw: str, *, column: str | None, source: str) -> list[str
             f"{source}: no column named {' or '.join(repr(c) for c in wanted)} "
             f"(columns: {', '.join(header) or 'none'})"
         )
-    return [row[name] or "" for row in reader]
+    return [
+        Document(row[name] or "", _item_style(dict(row), f"{source}: row {number}"))
+        for number, row in enumerate(reader, start=2)
+    ]
+
+
+def save_documents(path: Path, documents: Iterable[Document]) -> None:
+    """Write songs as a JSON corpus that `load_corpus` reads back with their styles."""
+    items = [{"text": d.text, **({"style": d.style} if d.style else {})} for d in documents]
+    path.write_text(json.dumps(items, ensure_ascii=False, indent=0), encoding="utf-8")
 
 
 def document_sha256(normalised: str) -> str:
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
-def split_held_out(documents: list[str]) -> tuple[list[str], list[str]]:
+def split_held_out(documents: list[D]) -> tuple[list[D], list[D]]:
     """Split normalised documents into (training, held-out) by their hashes.
 
     The choice depends on each document alone, so it stays fixed as a corpus grows: models
     trained at different times are compared on the same held-out songs, and never trained on
     them. At least one document is held out.
     """
-    hashes = [document_sha256(d) for d in documents]
+    hashes = [document_sha256(d if isinstance(d, str) else d.text) for d in documents]
     held = {i for i, h in enumerate(hashes) if int(h[:8], 16) % HELD_OUT_BUCKETS == 0}
     if not held and documents:
         held = {min(range(len(documents)), key=hashes.__getitem__)}

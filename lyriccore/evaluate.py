@@ -17,7 +17,7 @@ from lyriccore.errors import CorpusError
 from lyriccore.generator import Generator
 from lyriccore.model_words import model_words
 from lyriccore.sampling import SamplingParams
-from lyriccore.seeds import start_ids
+from lyriccore.seeds import prepare_seed, start_ids
 from lyriccore.songmetrics import SongForm, song_metrics
 from lyriccore.textmetrics import text_metrics
 from lyriccore.trainer import evaluate_loss
@@ -57,12 +57,20 @@ class HeldOutScore:
 
 
 def score_text(loaded: LoadedModel, text: str) -> HeldOutScore:
-    """Score every token of `text` (unknown ones count as <unk>).
+    """Score `text` as songs that name no style."""
+    return score_corpus(loaded, Corpus(text, 1, (), loaded.tokenizer.lowercase))
+
+
+def score_corpus(loaded: LoadedModel, corpus: Corpus) -> HeldOutScore:
+    """Score every token of `corpus` (unknown ones count as <unk>), each song after its style
+    token as in training.
 
     Bits per char divides the total information by characters, so models with different
-    vocabularies or levels can be compared on the same text.
+    vocabularies or levels can be compared on the same text. The style tokens are read, not
+    scored as text: the loss per token covers them, the characters do not.
     """
-    encoded = loaded.tokenizer.encode_reporting(text)
+    text = corpus.text
+    encoded = loaded.tokenizer.encode_corpus(corpus)
     ids = torch.tensor(encoded.ids, dtype=torch.long)
     n_lanes = max(1, min(EVAL_LANES, len(ids) // (EVAL_SEQ_LEN + 1)))
     if len(ids) < 2 * n_lanes:
@@ -78,11 +86,11 @@ def score_text(loaded: LoadedModel, text: str) -> HeldOutScore:
     )
 
 
-def continuation_nll(loaded: LoadedModel, text: str) -> float:
-    """Mean NLL per token the model gives `text` written from an empty seed (its own output:
-    every token is in the vocabulary)."""
+def continuation_nll(loaded: LoadedModel, text: str, style: str | None = None) -> float:
+    """Mean NLL per token the model gives `text` written from an empty seed in `style` (its
+    own output: every token is in the vocabulary)."""
     tokenizer = loaded.tokenizer
-    ids = start_ids(tokenizer, []) + tokenizer.encode(text)
+    ids = start_ids(tokenizer, prepare_seed(tokenizer, "", style)) + tokenizer.encode(text)
     if len(ids) < 2:
         return 0.0
     inputs = torch.tensor([ids])
@@ -104,7 +112,7 @@ def song_report(
     texts = [generator.generate("", params.with_seed(s)).continuations for s in seeds]
     seconds = time.perf_counter() - started
     flat = [t for group in texts for t in group]
-    nll = [continuation_nll(loaded, t) for t in flat]
+    nll = [continuation_nll(loaded, t, params.style) for t in flat]
     return {
         **song_metrics(flat, form, model_words(loaded), training_text),
         "nll_per_token": sum(nll) / len(nll) if nll else 0.0,
@@ -124,7 +132,7 @@ def evaluate_model(
 ) -> Evaluation:
     """Held-out scores plus text metrics on generated samples; with `shaped`, song metrics of
     free and shaped generation on the same seeds (copies looked up in `training_text`)."""
-    score = score_text(loaded, corpus.text)
+    score = score_corpus(loaded, corpus)
     generator = Generator(loaded)
     params = SamplingParams(samples=samples, lines=lines, rng_seed=rng_seed)
     texts = generator.generate("", params).continuations

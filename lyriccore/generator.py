@@ -129,7 +129,7 @@ class Generator:
         with self._swap_lock:
             loaded = self._model
             runner = min(self._runners, key=lambda r: r.load)
-        prepared = prepare_seed(loaded.tokenizer, seed)
+        prepared = prepare_seed(loaded.tokenizer, seed, params.style)
         if params.shapes_lines:
             model_words(loaded).check_form(
                 params.words, most_rhymes(params.scheme), near=params.near_rhyme

@@ -115,7 +115,7 @@ def _spellable_test(loaded: LoadedModel) -> Callable[[str], bool]:
     itself (word level) is in its vocabulary."""
     tokenizer = loaded.tokenizer
     if tokenizer.level == "word":
-        vocab = {w for token in tokenizer.tokens for w in word_runs(token)}
+        vocab = {w for token in tokenizer.tokens[tokenizer.reserved :] for w in word_runs(token)}
         return vocab.__contains__
     chars = {t for t in tokenizer.tokens if len(t) == 1}
     lowered = chars if not tokenizer.lowercase else {c.lower() for c in chars}

@@ -22,17 +22,19 @@ from lyriccore.seeds import prepare_seed, start_ids
 def plain_sample(loaded: LoadedModel, seed: str, params: SamplingParams) -> list[str]:
     """The texts (seed included) that `Generator.generate(seed, params).texts` should give."""
     model, tokenizer = loaded.model, loaded.tokenizer
-    prepared = prepare_seed(tokenizer, seed)
+    prepared = prepare_seed(tokenizer, seed, params.style)
     run = Decoding(loaded, prepared, params)
     n = run.rows
     with torch.inference_mode():
-        first, state = model(torch.tensor([start_ids(tokenizer, prepared.ids)]))
+        first, state = model(torch.tensor([start_ids(tokenizer, prepared)]))
         logits = np.repeat(first[:, -1].float().numpy(), n, axis=0)
         state = (state[0].repeat(1, n, 1), state[1].repeat(1, n, 1))
         while True:
             run.anneal()
             run.constrain(logits)
-            chosen = choose_tokens(logits, run.knobs, _recent(run), run.uniforms())
+            chosen = choose_tokens(
+                logits, run.knobs, _recent(run), run.uniforms(), tokenizer.reserved
+            )
             if run.push(chosen.tolist()):
                 break
             step, state = model.step(torch.from_numpy(chosen), state)

@@ -16,6 +16,7 @@ import numpy as np
 
 from lyriccore.errors import ConfigError
 from lyriccore.form import check_syllables, parse_scheme
+from lyriccore.styles import normalise_style
 
 WORD_MODES = ("off", "strict", "lexicon")
 MAX_BEST_OF = 32
@@ -35,7 +36,8 @@ class SamplingParams:
     kept; `scheme` letters (AABB, ABAB, ...) that repeat over stanzas; `syllables` per line,
     one number or a repeating pattern, within `syllable_tolerance`; `words` "strict" (training
     or lexicon words only), "lexicon" (lexicon words only) or "off"; `near_rhyme` accepts
-    endings that share the stressed vowel only.
+    endings that share the stressed vowel only. `style` names the style token the song starts
+    from (styles.py); which styles exist depends on the model, checked when generation starts.
     """
 
     temperature: float = 0.8
@@ -57,6 +59,7 @@ class SamplingParams:
     best_of: int = 1
     words: str = "off"
     near_rhyme: bool = False
+    style: str | None = None
 
     def __post_init__(self) -> None:
         for name, (low, high) in LIMITS.items():
@@ -86,6 +89,8 @@ class SamplingParams:
         _check_range("best_of", self.best_of, 1, MAX_BEST_OF)
         if self.words not in WORD_MODES:
             raise ConfigError(f"words must be one of {', '.join(WORD_MODES)}, not {self.words!r}")
+        if self.style is not None:
+            object.__setattr__(self, "style", normalise_style(self.style))
         if self.beam > 1 and self.shapes_lines:
             raise ConfigError("beam search takes no scheme, syllables, best_of or words")
 
@@ -177,11 +182,16 @@ class RowKnobs:
 
 
 def choose_tokens(
-    logits: np.ndarray, knobs: RowKnobs, recent: np.ndarray, uniforms: np.ndarray
+    logits: np.ndarray,
+    knobs: RowKnobs,
+    recent: np.ndarray,
+    uniforms: np.ndarray,
+    reserved: int = 1,
 ) -> np.ndarray:
-    """(N, V) logits → (N,) token ids, one draw per row. Id 0 (<unk>) is never chosen."""
+    """(N, V) logits → (N,) token ids, one draw per row. The `reserved` ids (<unk>, and the
+    style tokens of a model with styles) are never chosen."""
     logits = np.array(logits, dtype=np.float32)
-    logits[:, 0] = -np.inf
+    logits[:, :reserved] = -np.inf
     penalise_repeats(logits, recent, knobs.penalty)
     greedy_choice = logits.argmax(axis=1)
     if bool(knobs.greedy.all()):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lyriccore.corpus import normalise
 from lyriccore.errors import GenerationError
@@ -13,25 +13,32 @@ MAX_SEED_CHARS = 10_000
 
 @dataclass(frozen=True)
 class PreparedSeed:
+    """A seed as the model reads it: `prefix` (the style token, for a model with styles) is
+    read before `ids` but never written out."""
+
     text: str
     ids: list[int]
     unknown: list[str]
+    prefix: list[int] = field(default_factory=list)
 
 
-def prepare_seed(tokenizer: Tokenizer, seed: str) -> PreparedSeed:
-    """Normalise a seed like the corpus, and drop (and report) what the vocabulary lacks."""
+def prepare_seed(tokenizer: Tokenizer, seed: str, style: str | None = None) -> PreparedSeed:
+    """Normalise a seed like the corpus, and drop (and report) what the vocabulary lacks. A
+    style the model does not know is a GenerationError naming the ones it does."""
     if len(seed) > MAX_SEED_CHARS:
         raise GenerationError(f"seed is {len(seed)} characters; the limit is {MAX_SEED_CHARS}")
+    prefix = tokenizer.style_prefix(style)
     text = normalise(seed, lowercase=tokenizer.lowercase)
     if not seed.endswith("\n"):  # a seed ends mid-line unless it ends a line itself
         text = text.rstrip("\n")
     encoded = tokenizer.encode_reporting(text, drop_unknown=True)
-    return PreparedSeed(tokenizer.decode(encoded.ids), encoded.ids, encoded.unknown)
+    return PreparedSeed(tokenizer.decode(encoded.ids), encoded.ids, encoded.unknown, prefix)
 
 
-def start_ids(tokenizer: Tokenizer, seed_ids: list[int]) -> list[int]:
-    """An empty seed starts as if at the beginning of a line."""
-    if seed_ids:
-        return seed_ids
+def start_ids(tokenizer: Tokenizer, seed: PreparedSeed) -> list[int]:
+    """What the model reads before writing: the style token, then the seed. With neither, a
+    newline, as if at the beginning of a line."""
+    if seed.prefix or seed.ids:
+        return seed.prefix + seed.ids
     newline = tokenizer.id_of("\n")
-    return [newline if newline is not None else 1]
+    return [newline if newline is not None else tokenizer.reserved]

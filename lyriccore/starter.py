@@ -9,30 +9,36 @@ from pathlib import Path
 from lyriccore.config import TrainConfig
 from lyriccore.corpus import (
     Corpus,
+    Document,
+    build_corpus,
     corpus_files,
-    join_documents,
     normalise,
     read_documents,
     split_held_out,
 )
+from lyriccore.styles import normalise_style
 
 
 def starter_corpus_path() -> Path:
     return Path(str(files("lyriccore") / "data" / "starter"))
 
 
-def starter_documents() -> list[str]:
-    """The starter songs, normalised, in file order."""
-    songs = (normalise(d) for f in corpus_files(starter_corpus_path()) for d in read_documents(f))
-    return [song for song in songs if song]
+def starter_documents() -> list[Document]:
+    """The starter songs, normalised, in file order; each file holds one style and is named
+    for it (blues.txt, sea_shanty.txt)."""
+    songs = (
+        Document(normalise(d.text), normalise_style(f.stem))
+        for f in corpus_files(starter_corpus_path())
+        for d in read_documents(f)
+    )
+    return [song for song in songs if song.text]
 
 
 def starter_training_corpus() -> Corpus:
     """The starter songs minus the held-out ones, so the starter model can later be compared
     fairly with models retrained on the same approved songs."""
     train, _ = split_held_out(starter_documents())
-    text, count = join_documents(train)
-    return Corpus(text, count, (str(starter_corpus_path()),), lowercase=False)
+    return build_corpus(train, (str(starter_corpus_path()),))
 
 
 # ~140 KB of training text: small lanes and windows give enough steps per epoch, dropout and

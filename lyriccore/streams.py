@@ -54,7 +54,7 @@ class Stream:
         if self.done:
             return
         self.ids.append(token)
-        if token != self.tokenizer.unk_id:
+        if token >= self.tokenizer.reserved:
             self._append(self.tokenizer.tokens[token])
         if len(self.ids) >= self.params.max_tokens:
             self.done = True

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from lyriccore.errors import CheckpointError, ConfigError
+from lyriccore.errors import CheckpointError, ConfigError, GenerationError
+from lyriccore.styles import GENERIC, reserved_tokens, unknown_style_message
+
+if TYPE_CHECKING:
+    from lyriccore.corpus import Corpus
 
 Level = Literal["char", "word"]
 UNK = "<unk>"
@@ -33,16 +38,21 @@ class Encoded:
 
 
 class Tokenizer:
-    """A vocabulary with id 0 reserved for unknown tokens."""
+    """A vocabulary with id 0 reserved for unknown tokens and, when it knows `styles`, ids
+    1 … len(styles) + 1 for the generic and the named style tokens (styles.py)."""
 
     level: Level
 
-    def __init__(self, tokens: list[str], *, lowercase: bool = False) -> None:
-        if not tokens or tokens[0] != UNK:
-            tokens = [UNK, *[t for t in tokens if t != UNK]]
-        self.tokens = tokens
+    def __init__(
+        self, tokens: list[str], *, lowercase: bool = False, styles: Sequence[str] = ()
+    ) -> None:
+        head = [UNK, *reserved_tokens(styles)] if styles else [UNK]
+        kept = set(head)
+        self.tokens = head + [t for t in tokens if t not in kept]
+        self.styles = tuple(sorted(set(styles)))
+        self.reserved = len(head)  # ids below this are never written
         self.lowercase = lowercase
-        self.index = {tok: i for i, tok in enumerate(tokens)}
+        self.index = {tok: i for i, tok in enumerate(self.tokens)}
 
     @property
     def vocab_size(self) -> int:
@@ -81,22 +91,54 @@ class Tokenizer:
             result.ids.append(token_id)
         return result
 
+    def encode_corpus(self, corpus: Corpus) -> Encoded:
+        """The stream a model trains on and is scored on: each song after its style token when
+        the vocabulary has them (a style it does not know reads as the generic one)."""
+        if not self.styles:
+            return self.encode_reporting(corpus.text)
+        stream = Encoded([])
+        for style, text in corpus.songs():
+            part = self.encode_reporting(text)
+            known = style if style in self.styles else GENERIC
+            stream.ids.extend(self.style_prefix(known) + part.ids)
+            stream.unknown.extend(part.unknown)
+        return stream
+
     def decode(self, ids: list[int]) -> str:
-        return self.join([self.tokens[i] for i in ids if i != self.unk_id])
+        return self.join([self.tokens[i] for i in ids if i >= self.reserved])
 
     def id_of(self, token: str) -> int | None:
         return self.index.get(token)
 
+    def style_prefix(self, style: str | None) -> list[int]:
+        """The ids a song of `style` starts with: none for a model without styles (asking one
+        of it for a style is an error), the generic token when no style is asked."""
+        if not self.styles:
+            if style:
+                raise GenerationError(unknown_style_message(style, ()))
+            return []
+        if style and style not in self.styles:
+            raise GenerationError(unknown_style_message(style, self.styles))
+        return [1 + (self.styles.index(style) + 1 if style else 0)]
+
     def to_dict(self) -> dict[str, Any]:
-        return {"level": self.level, "tokens": list(self.tokens), "lowercase": self.lowercase}
+        return {
+            "level": self.level,
+            "tokens": list(self.tokens),
+            "lowercase": self.lowercase,
+            "styles": list(self.styles),
+        }
 
 
 class CharTokenizer(Tokenizer):
     level: Level = "char"
 
     @classmethod
-    def build(cls, text: str, *, lowercase: bool = False) -> CharTokenizer:
-        return cls(sorted(set(text.lower() if lowercase else text)), lowercase=lowercase)
+    def build(
+        cls, text: str, *, lowercase: bool = False, styles: Sequence[str] = ()
+    ) -> CharTokenizer:
+        chars = sorted(set(text.lower() if lowercase else text))
+        return cls(chars, lowercase=lowercase, styles=styles)
 
     def split(self, text: str) -> list[str]:
         return list(text)
@@ -113,15 +155,23 @@ class WordTokenizer(Tokenizer):
 
     @classmethod
     def build(
-        cls, text: str, *, lowercase: bool = False, min_freq: int = 2, max_vocab: int = 20000
+        cls,
+        text: str,
+        *,
+        lowercase: bool = False,
+        min_freq: int = 2,
+        max_vocab: int = 20000,
+        styles: Sequence[str] = (),
     ) -> WordTokenizer:
-        """Keep words seen at least min_freq times, most frequent first, up to max_vocab."""
+        """Keep words seen at least min_freq times, most frequent first, up to max_vocab
+        entries in all (the reserved ones included)."""
         if min_freq < 1 or max_vocab < 2:
             raise ConfigError("min_freq must be >= 1 and max_vocab >= 2")
         counts = Counter(split_words(text.lower() if lowercase else text))
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        kept = [tok for tok, n in ranked if n >= min_freq or tok == "\n"][: max_vocab - 1]
-        return cls(kept, lowercase=lowercase)
+        room = max_vocab - 1 - (len(reserved_tokens(styles)) if styles else 0)
+        kept = [tok for tok, n in ranked if n >= min_freq or tok == "\n"][: max(1, room)]
+        return cls(kept, lowercase=lowercase, styles=styles)
 
     def split(self, text: str) -> list[str]:
         return split_words(text)
@@ -154,13 +204,19 @@ def join_words(pieces: list[str]) -> str:
 
 
 def build_tokenizer(
-    level: Level, text: str, *, lowercase: bool = False, min_freq: int = 2, max_vocab: int = 20000
+    level: Level,
+    text: str,
+    *,
+    lowercase: bool = False,
+    min_freq: int = 2,
+    max_vocab: int = 20000,
+    styles: Sequence[str] = (),
 ) -> Tokenizer:
     if level == "char":
-        return CharTokenizer.build(text, lowercase=lowercase)
+        return CharTokenizer.build(text, lowercase=lowercase, styles=styles)
     if level == "word":
         return WordTokenizer.build(
-            text, lowercase=lowercase, min_freq=min_freq, max_vocab=max_vocab
+            text, lowercase=lowercase, min_freq=min_freq, max_vocab=max_vocab, styles=styles
         )
     raise ConfigError(f"level must be 'char' or 'word', not {level!r}")
 
@@ -171,6 +227,9 @@ def tokenizer_from_dict(data: dict[str, Any]) -> Tokenizer:
         tokens = data["tokens"]
         if not all(isinstance(t, str) for t in tokens):
             raise TypeError("tokens must be strings")
-        return kind(list(tokens), lowercase=bool(data.get("lowercase", False)))
+        styles = data.get("styles", [])  # checkpoints before style tokens have none
+        if not all(isinstance(s, str) and s != GENERIC for s in styles):
+            raise TypeError("styles must be non-empty strings")
+        return kind(list(tokens), lowercase=bool(data.get("lowercase", False)), styles=styles)
     except (KeyError, TypeError) as exc:
         raise CheckpointError(f"checkpoint vocabulary is malformed ({exc})") from exc

@@ -169,12 +169,13 @@ class Trainer:
             lowercase=c.lowercase,
             min_freq=c.min_freq,
             max_vocab=c.max_vocab,
+            styles=self.corpus.styles,
         )
 
     def _datasets(self) -> tuple[torch.Tensor, torch.Tensor]:
         c = self.config
         assert c.batch_size is not None and c.seq_len is not None
-        ids = torch.tensor(self.tokenizer.encode(self.corpus.text), dtype=torch.long)
+        ids = torch.tensor(self.tokenizer.encode_corpus(self.corpus).ids, dtype=torch.long)
         train, val = split_train_val(ids, c.val_fraction, blocks=c.val_blocks)
         check_enough(train, c.batch_size, c.seq_len, "the training split")
         val_lanes = max(1, min(c.batch_size, len(val) // (c.seq_len + 1)))
@@ -333,7 +334,7 @@ class Trainer:
         loss = token_loss(self.model.logits(dropped), targets)
         if c.ar > 0:
             loss = loss + c.ar * dropped.float().pow(2).mean()
-        if c.tar > 0:
+        if c.tar > 0 and raw.size(0) > 1:  # an epoch's last window can be one step long
             loss = loss + c.tar * (raw[1:] - raw[:-1]).float().pow(2).mean()
         return loss, new_state
 

@@ -16,24 +16,29 @@ from bot.services.errors import InvalidRequest
 from bot.settings import Settings
 from bot.storage import CorpusEntry, Database, DuplicateEntryError, NewCorpusEntry
 from lyriccore.corpus import (
+    Document,
+    build_corpus,
     corpus_files,
-    corpus_fingerprint,
     document_sha256,
-    join_documents,
+    folder_style,
     normalise,
     split_held_out,
 )
 from lyriccore.corpus import read_documents as read_corpus_documents
-from lyriccore.errors import CorpusError
+from lyriccore.errors import ConfigError, CorpusError
 from lyriccore.starter import starter_documents
+from lyriccore.styles import normalise_style
 
 EntrySource = Literal["submission", "import", "starter"]
 
 
 @dataclass(frozen=True)
 class ApprovedSet:
-    train_text: str
-    heldout_text: str
+    """The approved songs split for training, with the fingerprint the trained model will
+    carry (so an unchanged corpus is not trained again)."""
+
+    train: list[Document]
+    heldout: list[Document]
     fingerprint: str
     entries: int
 
@@ -53,6 +58,16 @@ def decode_upload(data: bytes, filename: str, limit: int) -> str:
     return text
 
 
+def entry_style(style: str | None) -> str | None:
+    """A submitted style, normalised like the corpus' own ("Sea Shanty" is sea_shanty)."""
+    if style is None or not style.strip():
+        return None
+    try:
+        return normalise_style(style)
+    except ConfigError as exc:
+        raise InvalidRequest(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
+
+
 class CorpusService:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
@@ -68,9 +83,11 @@ class CorpusService:
         licence: str | None = None,
         approve: bool = False,
         limited: bool = False,
+        style: str | None = None,
     ) -> int:
         """Store a new entry (pending unless `approve`); returns its id. User submissions are
-        `limited` to the configured size; an operator's imports are not."""
+        `limited` to the configured size; an operator's imports are not. `style` names the
+        kind of song it is (any name: a new one becomes a style at the next retrain)."""
         limit = self.settings.corpus_max_bytes
         if limited and len(text.encode("utf-8")) > limit:
             raise InvalidRequest(f"That text is over the {limit:,}-byte limit.")
@@ -78,6 +95,7 @@ class CorpusService:
         if not clean.strip():
             raise InvalidRequest("That text is empty.")
         entry = NewCorpusEntry(
+            style=entry_style(style),
             sha256=document_sha256(clean),
             text=clean,
             source=source,
@@ -97,16 +115,21 @@ class CorpusService:
         """Import every song of a file or folder; returns (added, already present)."""
         added = duplicates = 0
         try:
-            documents = [(f, d) for f in corpus_files(path) for d in read_corpus_documents(f)]
+            documents = [
+                (f, d)
+                for f in corpus_files(path)
+                for d in read_corpus_documents(f, style=folder_style(path, f))
+            ]
         except CorpusError as exc:
             raise InvalidRequest(str(exc)) from None
         for file, document in documents:
-            if not document.strip():
+            if not document.text.strip():
                 continue
             try:
                 await self.submit(
-                    document, source="import", approve=approve, licence=licence, title=file.name
-                )
+                    document.text, source="import", approve=approve, licence=licence,
+                    title=file.name, style=document.style,
+                )  # fmt: skip
                 added += 1
             except InvalidRequest:
                 duplicates += 1
@@ -114,15 +137,18 @@ class CorpusService:
 
     async def ensure_starter(self) -> int:
         """Seed an empty corpus with the shipped starter songs, approved: they were written for
-        this project. Returns how many were added."""
+        this project. Returns how many were added. A corpus seeded by a version before style
+        tokens gets its starter songs' styles instead."""
+        songs = starter_documents()
         counts = await self.db.corpus_counts()
         if sum(counts.values()):
+            styles = {document_sha256(s.text): s.style for s in songs if s.style}
+            await self.db.label_unstyled_entries(styles)
             return 0
-        songs = starter_documents()
         for song in songs:
             await self.submit(
-                song, source="starter", approve=True, title="starter",
-                licence="original lyrics written for lyricbot",
+                song.text, source="starter", approve=True, title="starter",
+                licence="original lyrics written for lyricbot", style=song.style,
             )  # fmt: skip
         return len(songs)
 
@@ -138,12 +164,10 @@ class CorpusService:
         entries = await self.db.approved_corpus_entries()
         if len(entries) < 2:
             raise InvalidRequest("Training needs at least 2 approved corpus entries.")
-        train, heldout = split_held_out([e.text for e in entries])
-        train_text, _ = join_documents(train)
-        heldout_text, _ = join_documents(heldout)
+        train, heldout = split_held_out([Document(e.text, e.style) for e in entries])
         return ApprovedSet(
-            train_text=train_text,
-            heldout_text=heldout_text,
-            fingerprint=corpus_fingerprint(train_text, lowercase=False),
+            train=train,
+            heldout=heldout,
+            fingerprint=build_corpus(train, ()).fingerprint,
             entries=len(entries),
         )

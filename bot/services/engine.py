@@ -102,6 +102,12 @@ class EngineService:
     def loaded_generator(self, name: str) -> Generator | None:
         return self._generators.get(name)
 
+    def styles(self, name: str | None) -> tuple[str, ...] | None:
+        """The styles a model knows, for autocomplete and early checks; None while it is not
+        loaded (it is loaded by its first request)."""
+        generator = self.loaded_generator(name or self.default_model)
+        return generator.model.tokenizer.styles if generator is not None else None
+
     def check_model(self, name: str | None) -> None:
         """Refuse, before any waiting starts, an unknown `model` option, or a request for the
         default model while there is none to serve yet (warming up, or none at all)."""

@@ -27,6 +27,7 @@ from lyriccore.generator import GenerationResult
 from lyriccore.sampling import WORD_MODES, SamplingParams
 from lyriccore.song import DEFAULT_FORM as DEFAULT_FORM  # for the front ends
 from lyriccore.song import Song, parse_form
+from lyriccore.styles import normalise_style, unknown_style_message
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class LyricsRequest:
     syllables: str | None = None
     best_of: int | None = None
     words: str | None = None
+    style: str | None = None
     parent_id: int | None = None  # the answer whose button asked for this one
     kind: Kind = "lyrics"
     preset: str | None = None  # set by PresetService.choose, with the settings it stands for
@@ -128,7 +130,8 @@ def settings_summary(
     p = params
     anneal = f"→{p.anneal_to:g}" if p.anneal_to is not None else ""
     preset = [f"preset {request.preset}"] if request.preset else []
-    parts = [*preset, f"temperature {p.temperature:g}{anneal}"]
+    style = [f"style {p.style}"] if p.style else []
+    parts = [*style, *preset, f"temperature {p.temperature:g}{anneal}"]
     if p.top_p < 1.0:
         parts.append(f"top_p {p.top_p:g}")
     if p.top_k:
@@ -191,13 +194,15 @@ def validate(request: LyricsRequest, max_lines: int, words: str = "strict") -> S
 
 
 def _song_form(request: LyricsRequest, default_words: str) -> dict[str, Any]:
-    """The scheme, syllables, best-of and words fields, with the bot's measured defaults."""
-    for name in ("scheme", "syllables", "words"):
+    """The scheme, syllables, best-of, words and style fields, with the bot's measured
+    defaults."""
+    for name in ("scheme", "syllables", "words", "style"):
         if getattr(request, name) is not None and not isinstance(getattr(request, name), str):
             raise InvalidRequest(f"`{name}` must be text.")
     try:
         scheme = parse_scheme(request.scheme)
         syllables = parse_syllables(request.syllables)
+        style = normalise_style(request.style) if request.style else None
     except ConfigError as exc:
         raise InvalidRequest(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
     words = (request.words or default_words).strip().lower()
@@ -206,7 +211,10 @@ def _song_form(request: LyricsRequest, default_words: str) -> dict[str, Any]:
     best_of = request.best_of
     if best_of is None:
         best_of = SHAPED_BEST_OF if scheme or syllables else 1
-    return {"scheme": scheme, "syllables": syllables, "best_of": best_of, "words": words}
+    return {
+        "scheme": scheme, "syllables": syllables, "best_of": best_of, "words": words,
+        "style": style,
+    }  # fmt: skip
 
 
 class LyricsService:
@@ -222,7 +230,16 @@ class LyricsService:
         if params.rng_seed is None:  # fixed now, so the request can be written again alike
             params = params.with_seed(secrets.randbelow(2**31))
         self.engine.check_model(request.model)
+        self._check_style(request.model, params.style)
         return Admission(request, params, self.engine.queue.admit())
+
+    def _check_style(self, model: str | None, style: str | None) -> None:
+        """A style the model does not know is refused before any waiting; a model not loaded
+        yet is checked when it writes (the same message, after the wait)."""
+        known = self.engine.styles(model)
+        if style and known is not None and style not in known:
+            message = unknown_style_message(style, known)
+            raise InvalidRequest(f"{message[:1].upper()}{message[1:]}.")
 
     async def withdraw(self, admission: Admission) -> None:
         await self.engine.queue.withdraw(admission.ticket)

@@ -43,6 +43,8 @@ def describe_model(name: str, loaded: LoadedModel) -> str:
         parts.append(f"best validation loss {best:.3f}")
     if metrics.get("val_bpc") is not None:
         parts.append(f"{metrics['val_bpc']:.3f} bits/char")
+    styles = loaded.tokenizer.styles
+    parts.append(f"styles: {', '.join(styles)}" if styles else "no styles")
     return " · ".join(parts)
 
 
@@ -52,8 +54,9 @@ def describe_entries(status: str, entries: list[CorpusEntry], counts: Mapping[st
     for e in entries:
         first = e.text.strip().split("\n", 1)[0][:60]
         who = f" by {e.submitted_by}" if e.submitted_by else ""
+        style = f", {e.style}" if e.style else ""
         origin = f" {e.title}:" if e.title else ""
-        lines.append(f"#{e.id} [{e.source}{who}, {e.chars} chars]{origin} {first}")
+        lines.append(f"#{e.id} [{e.source}{who}{style}, {e.chars} chars]{origin} {first}")
     if not entries:
         lines.append("(none)")
     return "\n".join(lines)

@@ -33,6 +33,7 @@ from bot.settings import Settings
 from bot.storage import Database, NewTrainingRun, TrainingRun
 from bot.training.protocol import Progress, Verdict, decode
 from lyriccore.checkpoint import load_model
+from lyriccore.corpus import save_documents
 
 log = logging.getLogger(__name__)
 Trigger = Literal["manual", "scheduled", "starter"]
@@ -158,8 +159,8 @@ class TrainingService:
         registry = self.engine.registry
         staging = registry.first_model_staging() if first else registry.staging(job.run_id)
         staging.mkdir(parents=True, exist_ok=True)
-        (staging / "corpus.txt").write_text(approved.train_text, encoding="utf-8")
-        (staging / "heldout.txt").write_text(approved.heldout_text, encoding="utf-8")
+        save_documents(staging / "corpus.json", approved.train)
+        save_documents(staging / "heldout.json", approved.heldout)
         verdict, error = await self._run_worker(job, staging, on_progress)
         if verdict is None:
             if not (first and self._stopping):  # an interrupted first model resumes next start
@@ -177,7 +178,7 @@ class TrainingService:
         minutes = request.minutes or self.settings.retrain_minutes
         command = [
             sys.executable, "-m", "bot.training.worker",
-            "--corpus", str(staging / "corpus.txt"), "--heldout", str(staging / "heldout.txt"),
+            "--corpus", str(staging / "corpus.json"), "--heldout", str(staging / "heldout.json"),
             "--out", str(staging / "model"), "--level", request.level,
             "--max-minutes", str(minutes), "--threads", str(self.settings.train_threads),
         ]  # fmt: skip

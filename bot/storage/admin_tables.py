@@ -26,15 +26,20 @@ from bot.storage.records import (
 
 CORPUS_COLUMNS = (
     "id, sha256, text, chars, source, title, licence, submitted_by, submitted_at, status, "
-    "reviewed_by, reviewed_at, review_reason"
+    "reviewed_by, reviewed_at, review_reason, style"
 )
 
 INSERT_CORPUS_ENTRY = """
 INSERT INTO corpus_entries (
-    sha256, text, chars, source, title, licence, submitted_by, submitted_at, status
+    sha256, text, chars, source, title, licence, submitted_by, submitted_at, status, style
 ) VALUES (
-    :sha256, :text, :chars, :source, :title, :licence, :submitted_by, :submitted_at, :status
+    :sha256, :text, :chars, :source, :title, :licence, :submitted_by, :submitted_at, :status,
+    :style
 )
+"""
+
+LABEL_UNSTYLED_ENTRY = """
+UPDATE corpus_entries SET style = :style WHERE sha256 = :sha256 AND style IS NULL
 """
 
 APPROVED_CORPUS_ENTRIES = f"""
@@ -132,6 +137,7 @@ def corpus_values(new: NewCorpusEntry) -> dict[str, Any]:
         "submitted_by": new.submitted_by,
         "submitted_at": to_utc_text(submitted) if submitted else utc_now_text(),
         "status": new.status,
+        "style": new.style,
     }
 
 
@@ -163,6 +169,7 @@ def corpus_entry(row: sqlite3.Row) -> CorpusEntry:
         reviewed_by=row["reviewed_by"],
         reviewed_at=_optional_time(row["reviewed_at"]),
         review_reason=row["review_reason"],
+        style=row["style"],
     )
 
 

@@ -508,6 +508,15 @@ class Database:
             raise DuplicateEntryError(int(rows[0]["id"]), str(rows[0]["status"])) from exc
         return _inserted_id(result, "corpus entry")
 
+    async def label_unstyled_entries(self, styles: dict[str, str]) -> int:
+        """Give the entries with these digests (sha256 → style) their style where they have
+        none; returns how many were labelled."""
+        labelled = 0
+        for sha256, style in styles.items():
+            params = {"sha256": sha256, "style": style}
+            labelled += (await self._write(admin_tables.LABEL_UNSTYLED_ENTRY, params)).rowcount
+        return labelled
+
     async def get_corpus_entry(self, entry_id: int) -> CorpusEntry | None:
         """One corpus entry, or None if there is no such id."""
         rows = await self._fetchall(

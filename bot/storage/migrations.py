@@ -188,6 +188,13 @@ CREATE TABLE preset_state (
 );
 """
 
+_V7_CORPUS_STYLES = """
+-- A corpus entry's style (blues, sea_shanty, ...): training starts its song with that style's
+-- token (lyriccore/styles.py). NULL: it names none and trains under the generic token.
+-- Starter entries of earlier versions are labelled at the next start (services/corpus.py).
+ALTER TABLE corpus_entries ADD COLUMN style TEXT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "generations_and_ratings", _V1_GENERATIONS_AND_RATINGS),
     Migration(2, "corpus_training_audit", _V2_CORPUS_TRAINING_AUDIT),
@@ -195,6 +202,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "pending_requests", _V4_PENDING_REQUESTS),
     Migration(5, "generation_links", _V5_GENERATION_LINKS),
     Migration(6, "preset_state", _V6_PRESET_STATE),
+    Migration(7, "corpus_styles", _V7_CORPUS_STYLES),
 )
 LATEST_VERSION: int = MIGRATIONS[-1].version
 

@@ -196,6 +196,7 @@ class NewCorpusEntry:
     submitted_by: int | None = None
     status: CorpusStatus = "pending"
     submitted_at: datetime | None = None
+    style: str | None = None  # normalised by the caller (lyriccore.styles.normalise_style)
 
     def __post_init__(self) -> None:
         if len(self.sha256) != 64 or not set(self.sha256) <= _SHA256_HEX:
@@ -225,6 +226,7 @@ class CorpusEntry:
     reviewed_by: int | None
     reviewed_at: datetime | None
     review_reason: str | None
+    style: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

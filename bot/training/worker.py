@@ -17,7 +17,7 @@ from lyriccore.checkpoint import load_model
 from lyriccore.config import TrainConfig
 from lyriccore.corpus import load_corpus
 from lyriccore.errors import LyricCoreError
-from lyriccore.evaluate import score_text
+from lyriccore.evaluate import score_corpus
 from lyriccore.history import EpochMetrics
 from lyriccore.staging import train_resumably
 from lyriccore.starter import STARTER_RECIPE
@@ -27,7 +27,7 @@ from lyriccore.trainer import train
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bot.training.worker")
     parser.add_argument("--corpus", type=Path, required=True, help="approved training text")
-    parser.add_argument("--heldout", type=Path, required=True, help="fixed held-out text")
+    parser.add_argument("--heldout", type=Path, required=True, help="fixed held-out songs")
     parser.add_argument("--out", type=Path, required=True, help="staging folder")
     parser.add_argument("--serving", type=Path, help="the serving model, to compare with")
     parser.add_argument("--level", choices=["char", "word"], default="char")
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     try:
         corpus = load_corpus(args.corpus)
-        heldout = args.heldout.read_text(encoding="utf-8")
+        heldout = load_corpus(args.heldout)
         config = recipe(args)
         on_epoch = ProgressReporter(config)
         if args.resume:
@@ -91,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         if result.stopped == "interrupted":  # Ctrl-C in a console: no verdict, no model
             print("training interrupted", file=sys.stderr)
             return 130
-        candidate = score_text(load_model(args.out), heldout)
-        serving = score_text(load_model(args.serving), heldout) if args.serving else None
+        candidate = score_corpus(load_model(args.out), heldout)
+        serving = score_corpus(load_model(args.serving), heldout) if args.serving else None
     except LyricCoreError as exc:
         print(f"training failed: {exc}", file=sys.stderr)
         return 2

@@ -50,6 +50,10 @@ def test_quick_bench_prints_a_complete_json_report(tmp_path: Path) -> None:
     assert all(r["cross_style_nll"] > 0 for r in cross["recipes"].values())
     songs = report["benchmarks"]["songs"]["generation_char_model"]
     assert songs["ABAB"]["real_word_rate"] == 1.0 and songs["cost"]["ratio_one_request"] > 0
+    styles = report["benchmarks"]["styles"]
+    assert styles["styles"] == 19 and len(styles["heldout_nll_per_token"]) > 10
+    assert styles["classifier_on_heldout_songs"] > 2 * styles["chance"]  # the judge can judge
+    assert 0 <= styles["classifier_on_generated_asked_style"]["top1"] <= 1
     bandit = report["benchmarks"]["bandit"]
     assert bandit["curve"][-1]["ratings"] == 300 and bandit["curve"][-1]["best_share"] >= 0.8
     assert (tmp_path / "bandit.png").stat().st_size > 0

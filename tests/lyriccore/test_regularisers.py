@@ -105,6 +105,17 @@ def test_ar_and_tar_add_their_penalties_to_the_loss(
     assert torch.allclose(loss, expected)
 
 
+def test_tar_on_a_one_step_window_leaves_the_loss_finite(
+    tmp_path: Path, small_corpus: Corpus, tiny: dict[str, int]
+) -> None:
+    """An epoch's last window can be one token long: no step-to-step change to penalise, and
+    the epoch's reported training loss must not turn into nan."""
+    trainer = Trainer(small_corpus, TrainConfig(**tiny, tar=3.0), tmp_path)
+    inputs, targets = next(iterate_batches(trainer.train_data, 1))
+    loss, _ = trainer._loss(inputs, targets, None)
+    assert inputs.size(1) == 1 and torch.isfinite(loss)
+
+
 def test_varied_windows_cover_every_position_once() -> None:
     data = torch.arange(2 * 500).view(2, 500)
     gen = torch.Generator().manual_seed(3)

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.discord_app.checks import admin_only, caller_may_submit
 from bot.discord_app.client import LyricBot, reply_privately
 from bot.discord_app.formatting import escape
+from bot.discord_app.options import style_offers
 from bot.services.corpus import decode_upload
 from bot.services.errors import InvalidRequest
 from bot.services.proposals import MIN_MEAN, MIN_RATERS, describe_proposals, propose_highly_rated
@@ -29,6 +30,7 @@ class CorpusCog(commands.Cog):
         file="A .txt file of lyrics",
         title="A title for reviewers",
         licence="Where it comes from / its licence (only your own or public-domain text)",
+        style="What kind of song it is (blues, gospel…); a new name becomes a new style",
     )
     async def submit(
         self,
@@ -37,6 +39,7 @@ class CorpusCog(commands.Cog):
         file: discord.Attachment | None = None,
         title: app_commands.Range[str, 1, 100] | None = None,
         licence: app_commands.Range[str, 1, 200] | None = None,
+        style: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
         if not caller_may_submit(interaction):
             await reply_privately(interaction, "Submissions are open to certain roles only.")
@@ -50,11 +53,18 @@ class CorpusCog(commands.Cog):
             text = decode_upload(await file.read(), file.filename, limit)
         assert text is not None
         entry_id = await self.bot.services.corpus.submit(
-            text, submitted_by=interaction.user.id, title=title, licence=licence, limited=True
-        )
+            text, submitted_by=interaction.user.id, title=title, licence=licence, limited=True,
+            style=style,
+        )  # fmt: skip
         await reply_privately(
             interaction, f"Thanks! Submitted as entry #{entry_id}; an admin will review it."
         )
+
+    @submit.autocomplete("style")
+    async def styles(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return style_offers(self.bot.services.engine, None, current)
 
     @corpus.command(name="list", description="Corpus entries by status (admins)")
     @app_commands.check(admin_only)

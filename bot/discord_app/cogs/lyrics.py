@@ -9,7 +9,7 @@ from discord.ext import commands
 from bot.discord_app.answers import answer_interaction
 from bot.discord_app.checks import channel_allowed, lyrics_rate
 from bot.discord_app.client import LyricBot
-from bot.discord_app.options import SHARED_HELP, WORD_CHOICES
+from bot.discord_app.options import SHARED_HELP, WORD_CHOICES, style_offers
 from bot.services.lyrics import LyricsRequest
 
 SCHEMES = ("free", "AABB", "ABAB", "ABCB", "AAAA", "AABBCC", "ABABCC", "AABA")
@@ -51,12 +51,13 @@ class LyricsCog(commands.Cog):
         syllables: app_commands.Range[str, 1, 60] | None = None,
         best_of: app_commands.Range[int, 1, 16] | None = None,
         words: str | None = None,
+        style: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
         request = LyricsRequest(
             seed=seed, temperature=temperature, top_p=top_p, top_k=top_k, lines=lines,
             repetition_penalty=repetition_penalty, anneal=anneal, model=model,
             rng_seed=rng_seed, scheme=scheme, syllables=syllables, best_of=best_of,
-            words=words, source="discord", guild_id=interaction.guild_id,
+            words=words, style=style, source="discord", guild_id=interaction.guild_id,
             channel_id=interaction.channel_id, user_id=interaction.user.id,
             interaction_id=interaction.id,
         )  # fmt: skip
@@ -73,6 +74,13 @@ class LyricsCog(commands.Cog):
         if typed and typed not in offers:
             offers.insert(0, typed[:20])
         return [app_commands.Choice(name=s, value=s) for s in offers[:25]]
+
+    @lyrics.autocomplete("style")
+    async def styles(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        model = getattr(interaction.namespace, "model", None)
+        return style_offers(self.bot.services.engine, model, current)
 
     @lyrics.autocomplete("model")
     async def model_names(

@@ -12,7 +12,7 @@ from bot.discord_app.answers import add_rating_reactions, reply_privately
 from bot.discord_app.checks import channel_allowed, lyrics_rate
 from bot.discord_app.client import LyricBot
 from bot.discord_app.formatting import NO_PINGS, format_song
-from bot.discord_app.options import SHARED_HELP, WORD_CHOICES
+from bot.discord_app.options import SHARED_HELP, WORD_CHOICES, style_offers
 from bot.services.errors import UserFacingError
 from bot.services.lyrics import DEFAULT_FORM, LyricsRequest
 
@@ -41,10 +41,12 @@ class SongCog(commands.Cog):
         words: str | None = None,
         temperature: app_commands.Range[float, 0.1, 2.0] | None = None,
         rng_seed: app_commands.Range[int, 0, 2**31 - 1] | None = None,
+        style: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
         request = LyricsRequest(
             seed=seed, temperature=temperature, scheme=scheme, syllables=syllables,
-            words=words, rng_seed=rng_seed, kind="song", guild_id=interaction.guild_id,
+            words=words, rng_seed=rng_seed, style=style, kind="song",
+            guild_id=interaction.guild_id,
             channel_id=interaction.channel_id, user_id=interaction.user.id,
             interaction_id=interaction.id,
         )  # fmt: skip
@@ -73,6 +75,12 @@ class SongCog(commands.Cog):
             content=content, attachments=attachments, allowed_mentions=NO_PINGS
         )
         await add_rating_reactions(self.bot, message)
+
+    @song.autocomplete("style")
+    async def styles(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return style_offers(self.bot.services.engine, None, current)
 
 
 async def setup(bot: LyricBot) -> None:

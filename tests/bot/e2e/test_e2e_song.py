@@ -5,6 +5,8 @@ that is not one."""
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 from fakediscord import FakeDiscord
 
@@ -44,3 +46,34 @@ async def test_a_song_has_labelled_sections_and_its_chorus_comes_back(
         bad = await discord.invoke_slash("song", {"seed": "we drift", "form": "verse-hook"})
         refused = await bad.wait_for_reply(30)
         assert refused.ephemeral and "A song form is sections joined by '-'" in refused.content
+
+
+async def test_a_song_in_a_style_offered_by_autocomplete_and_an_unknown_one_refused(
+    discord: FakeDiscord,
+    start_bot,
+    db: Database,
+    eventually,
+    models_dir: Path,
+    starter_tiny_model: Path,
+) -> None:
+    shutil.rmtree(models_dir / "starter")  # serve a model trained with the starter's styles
+    shutil.copytree(starter_tiny_model, models_dir / "starter")
+    async with start_bot():
+        offered = await discord.invoke_autocomplete("song", {"style": "sea"}, "style")
+        assert [(c["name"], c["value"]) for c in offered] == [("sea shanty", "sea_shanty")]
+        options = {"seed": "we drift", "style": "blues", "form": "verse-chorus", "rng_seed": 3}
+        asked = await discord.invoke_slash("song", options)
+        reply = await asked.wait_for_reply(120, lambda m: FINAL in m.content)
+        assert "style blues" in reply.content and list(_sections(reply.content)) == [
+            "Verse",
+            "Chorus",
+        ]
+        generation_id = await eventually(lambda: db.generation_for_message(reply.id))
+        assert (await db.get_generation(generation_id)).params["style"] == "blues"
+
+        bad = await discord.invoke_slash("lyrics", {"seed": "we drift", "style": "polka"})
+        refused = await bad.wait_for_reply(30)
+        assert refused.ephemeral
+        assert (
+            "Unknown style 'polka'; this model knows: ballad, bluegrass, blues" in refused.content
+        )

@@ -16,15 +16,37 @@ async def test_the_starter_songs_seed_the_corpus_once_and_match_the_starter_mode
     approved = await services.corpus.approved_set()
     assert approved.fingerprint == starter_training_corpus().fingerprint
     _, heldout = split_held_out(starter_documents())
-    assert approved.heldout_text.count("\n\n\n") == len(heldout) - 1
+    assert approved.heldout == heldout  # the same songs, with their styles
+
+
+async def test_a_corpus_from_before_styles_gets_its_starter_styles(services) -> None:
+    db = services.db
+    await db._write("UPDATE corpus_entries SET style = NULL WHERE source = 'starter'", ())
+    assert all(e.style is None for e in (await services.corpus.approved_set()).train)
+    assert await services.corpus.ensure_starter() == 0
+    approved = await services.corpus.approved_set()
+    assert approved.fingerprint == starter_training_corpus().fingerprint
+    assert {d.style for d in approved.train} == set(starter_training_corpus().styles)
+
+
+async def test_submitted_and_imported_songs_keep_their_style(services, tmp_path: Path) -> None:
+    entry_id = await services.corpus.submit("moon on the water\nslow", style="Sea Shanty")
+    assert (await services.db.get_corpus_entry(entry_id)).style == "sea_shanty"
+    with pytest.raises(InvalidRequest, match="is not a style name"):
+        await services.corpus.submit("another one", style="!!")
+    (tmp_path / "import" / "Blues").mkdir(parents=True)
+    (tmp_path / "import" / "Blues" / "a.txt").write_text("woke up this morning\nlow\n")
+    await services.corpus.import_path(tmp_path / "import", approve=True, licence="mine")
+    entries = await services.db.list_corpus_entries("approved", limit=1)
+    assert entries[0].style == "blues"
 
 
 async def test_held_out_songs_stay_fixed_as_the_corpus_grows(services) -> None:
-    before = (await services.corpus.approved_set()).heldout_text
+    before = (await services.corpus.approved_set()).heldout
     for i in range(5):
         await services.corpus.submit(f"a new song number {i}\nwith its line", approve=True)
     after = await services.corpus.approved_set()
-    assert all(song in after.heldout_text for song in before.split("\n\n\n"))
+    assert all(song in after.heldout for song in before)
 
 
 async def test_import_adds_songs_and_skips_duplicates(services, tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def _extra_migration(sql: str) -> Migration:
 async def test_fresh_database_has_tables_indexes_and_latest_version(
     db: Database, db_path: Path
 ) -> None:
-    assert LATEST_VERSION == 6
+    assert LATEST_VERSION == 7
     assert await db.schema_version() == LATEST_VERSION
     assert _names(db_path, "table") == {
         "pending_requests",

@@ -1,0 +1,134 @@
+"""Style tokens, measured on the starter model (issue 18).
+
+Two questions, each against the generic token as the baseline:
+- Does a song's own style token make its text likelier? Every held-out starter song (the
+  split the bot holds out too) is scored after its own token and after the generic one, in
+  nats per token (per character for the char model), per style.
+- Does asking for a style write in that style? A classifier trained on the starter's training
+  songs (TF-IDF of character 2–4-grams and logistic regression, scikit-learn) names the style
+  of 8-line texts the model writes for each style; its accuracy on held-out real songs cut to
+  the same length is the ceiling, one in nineteen the chance.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+
+from bench.common import Context
+from lyriccore.checkpoint import BEST, LoadedModel, load_model
+from lyriccore.corpus import Document, build_corpus, split_held_out
+from lyriccore.evaluate import score_corpus
+from lyriccore.generator import Generator
+from lyriccore.sampling import SamplingParams
+from lyriccore.starter import STARTER_RECIPE, starter_documents
+from lyriccore.styles import GENERIC
+from lyriccore.trainer import train
+
+log = logging.getLogger(__name__)
+LINES = 8  # what /lyrics writes by default, and the length the classifier judges
+SEEDS = ("", "we drift", "the night", "i remember")
+
+
+def style_figures(ctx: Context, model: Path | None) -> dict[str, Any]:
+    """Per-style held-out NLL (own token vs generic) and classifier accuracy of generated
+    text; `model` is a trained starter model, or None to train one with the starter recipe."""
+    loaded = load_model(model or _train_starter(ctx))
+    train_songs, heldout = split_held_out(starter_documents())
+    classifier = _classifier(train_songs)
+    samples = ctx.sizes.style_samples
+    asked = _generated_accuracy(loaded, classifier, samples, generic=False)
+    generic = _generated_accuracy(loaded, classifier, samples, generic=True)
+    nll = _per_style_nll(loaded, heldout)
+    lower = sum(1 for s in nll.values() if s["own"] < s["generic"])
+    return {
+        "model": loaded.version,
+        "styles": len(loaded.tokenizer.styles),
+        "chance": 1 / len(loaded.tokenizer.styles),
+        "heldout_nll_per_token": nll,
+        "styles_where_own_token_is_lower": lower,
+        "classifier_on_heldout_songs": _real_accuracy(classifier, heldout),
+        "classifier_on_generated_asked_style": asked,
+        "classifier_on_generated_generic_token": generic,
+        "samples_per_style": samples * len(SEEDS),
+    }
+
+
+def _train_starter(ctx: Context) -> Path:
+    out = ctx.work_dir / "styles-starter"
+    recipe = replace(STARTER_RECIPE, max_minutes=ctx.sizes.style_minutes)
+    train_songs, _ = split_held_out(starter_documents())
+    started = time.monotonic()
+    train(build_corpus(train_songs, ("starter",)), recipe, out, progress=False)
+    log.info("styles: starter model trained in %.1f min", (time.monotonic() - started) / 60)
+    return out / BEST
+
+
+def _classifier(songs: list[Document]) -> Pipeline:
+    """Character n-grams carry a style's vocabulary and spelling ("gonna", "yo ho"), which is
+    what a reader hears as style at eight lines."""
+    texts, labels = _chunks(songs)
+    pipeline = make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2),
+        LogisticRegression(max_iter=2000, C=10.0),
+    )
+    pipeline.fit(texts, labels)
+    return pipeline
+
+
+def _chunks(songs: list[Document]) -> tuple[list[str], list[str]]:
+    """Songs cut into pieces of LINES lines, the length generated answers have."""
+    texts, labels = [], []
+    for song in songs:
+        lines = [line for line in song.text.split("\n") if line.strip()]
+        for start in range(0, max(1, len(lines) - LINES // 2), LINES):
+            texts.append("\n".join(lines[start : start + LINES]))
+            labels.append(song.style or GENERIC)
+    return texts, labels
+
+
+def _real_accuracy(classifier: Pipeline, heldout: list[Document]) -> float:
+    texts, labels = _chunks(heldout)
+    predicted = classifier.predict(texts)
+    return sum(p == t for p, t in zip(predicted, labels, strict=True)) / len(labels)
+
+
+def _generated_accuracy(
+    loaded: LoadedModel, classifier: Pipeline, samples: int, *, generic: bool
+) -> dict[str, Any]:
+    """Top-1 accuracy of the classifier on text written for each style; with `generic`, the
+    text is written from the generic token and judged against the style it stands in for
+    (the baseline: what the model writes without being asked)."""
+    generator = Generator(loaded)
+    per_style: dict[str, float] = {}
+    try:
+        for style in loaded.tokenizer.styles:
+            texts = []
+            for index, seed in enumerate(SEEDS):
+                params = SamplingParams(
+                    style=None if generic else style, lines=LINES, samples=samples,
+                    rng_seed=1000 + index,
+                )  # fmt: skip
+                texts += generator.generate(seed, params).texts
+            predicted = classifier.predict(texts)
+            per_style[style] = sum(p == style for p in predicted) / len(texts)
+    finally:
+        generator.close()
+    return {"top1": sum(per_style.values()) / len(per_style), "per_style": per_style}
+
+
+def _per_style_nll(loaded: LoadedModel, heldout: list[Document]) -> dict[str, dict[str, float]]:
+    figures: dict[str, dict[str, float]] = {}
+    for style in sorted({d.style for d in heldout if d.style}):
+        songs = [d for d in heldout if d.style == style]
+        own = score_corpus(loaded, build_corpus(songs, ()))
+        generic = score_corpus(loaded, build_corpus([Document(d.text) for d in songs], ()))
+        figures[style] = {"songs": len(songs), "own": own.loss, "generic": generic.loss}
+    return figures

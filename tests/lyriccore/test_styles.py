@@ -1,0 +1,163 @@
+"""Style tokens: corpora that name styles, the reserved vocabulary block, and a tiny real model
+that starts from the asked style."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from lyriccore.checkpoint import LoadedModel, load_model
+from lyriccore.cli import main
+from lyriccore.config import TrainConfig
+from lyriccore.corpus import Corpus, Document, build_corpus, load_corpus, save_documents
+from lyriccore.errors import CorpusError, GenerationError
+from lyriccore.evaluate import score_corpus
+from lyriccore.generator import Generator
+from lyriccore.sampling import SamplingParams
+from lyriccore.seeds import prepare_seed, start_ids
+from lyriccore.starter import starter_documents, starter_training_corpus
+from lyriccore.tokenizer import build_tokenizer, tokenizer_from_dict
+from lyriccore.trainer import train
+
+STYLES = ("blues", "lullaby", "punk")
+
+
+@pytest.fixture(scope="module")
+def styled_corpus() -> Corpus:
+    songs = [d for d in starter_documents() if d.style in STYLES]
+    return build_corpus(songs, ("starter: blues, lullaby, punk",))
+
+
+@pytest.fixture(scope="module")
+def styled_model(
+    tmp_path_factory: pytest.TempPathFactory, styled_corpus: Corpus, tiny: dict[str, int]
+) -> LoadedModel:
+    out = tmp_path_factory.mktemp("styled-model")
+    train(styled_corpus, TrainConfig(level="char", **{**tiny, "epochs": 3}), out, progress=False)
+    return load_model(out)
+
+
+def test_json_csv_and_folders_name_styles(tmp_path: Path) -> None:
+    (tmp_path / "Sea Shanty").mkdir()
+    (tmp_path / "Sea Shanty" / "a.txt").write_text("haul away\n\n\nroll and go\n")
+    items = [{"text": "low down", "genre": "Blues"}, {"lyrics": "hush now"}, "plain string"]
+    (tmp_path / "b.json").write_text(json.dumps(items))
+    (tmp_path / "c.csv").write_text('lyrics,style\n"shout it",punk\n')
+    corpus = load_corpus(tmp_path)
+    songs = corpus.songs()
+    assert [style for style, _ in songs] == ["sea_shanty", "sea_shanty", "blues", "", "", "punk"]
+    assert songs[0][1].startswith("haul away") and songs[2][1].startswith("low down")
+    assert corpus.styles == ("blues", "punk", "sea_shanty")
+
+
+def test_a_corpus_without_styles_trains_as_before(tmp_path: Path) -> None:
+    (tmp_path / "songs.txt").write_text("one song\n\n\nanother one\n")
+    corpus = load_corpus(tmp_path)
+    tokenizer = build_tokenizer("char", corpus.text, styles=corpus.styles)
+    assert corpus.song_styles == () and tokenizer.reserved == 1
+    assert tokenizer.encode_corpus(corpus).ids == tokenizer.encode(corpus.text)
+
+
+def test_a_style_that_is_not_text_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text(json.dumps([{"text": "la la", "style": 7}]))
+    with pytest.raises(CorpusError, match="item 0: its 'style' must be a string"):
+        load_corpus(tmp_path / "bad.json")
+
+
+def test_styles_change_the_fingerprint_and_survive_a_json_round_trip(tmp_path: Path) -> None:
+    songs = [Document("low down\n", "blues"), Document("hush now\n")]
+    plain = build_corpus([Document(d.text) for d in songs], ())
+    styled = build_corpus(songs, ())
+    assert plain.text == styled.text and plain.fingerprint != styled.fingerprint
+    save_documents(tmp_path / "saved.json", songs)
+    assert load_corpus(tmp_path / "saved.json").fingerprint == styled.fingerprint
+
+
+def test_style_tokens_are_reserved_and_unreachable_from_text(styled_corpus: Corpus) -> None:
+    for level in ("char", "word"):
+        tokenizer = build_tokenizer(level, styled_corpus.text, styles=styled_corpus.styles)
+        assert tokenizer.styles == STYLES and tokenizer.reserved == 2 + len(STYLES)
+        names = ["<style>", "<style:blues>", "<style:lullaby>", "<style:punk>"]
+        assert tokenizer.tokens[1:5] == names
+        typed = tokenizer.encode("<style:blues> <style>")
+        assert all(i == 0 or i >= tokenizer.reserved for i in typed)
+        again = tokenizer_from_dict(tokenizer.to_dict())
+        assert again.tokens == tokenizer.tokens and again.styles == tokenizer.styles
+
+
+def test_every_song_of_the_stream_starts_with_its_style(styled_corpus: Corpus) -> None:
+    tokenizer = build_tokenizer("char", styled_corpus.text, styles=styled_corpus.styles)
+    ids = tokenizer.encode_corpus(styled_corpus).ids
+    starts = [i for i, token in enumerate(ids) if token < tokenizer.reserved]
+    assert len(starts) == styled_corpus.documents
+    assert tokenizer.decode(ids) == styled_corpus.text
+
+
+def test_the_style_token_changes_what_the_model_writes_next(styled_model: LoadedModel) -> None:
+    """At a song's start the token is all the model has read; after a seed it still colours
+    the state the seed is read in."""
+    tokenizer, model = styled_model.tokenizer, styled_model.model
+    for seed, at_least in (("", 1e-2), ("we drift", 1e-5)):
+        distributions = []
+        for style in (None, *STYLES):
+            ids = start_ids(tokenizer, prepare_seed(tokenizer, seed, style))
+            with torch.inference_mode():
+                logits, _ = model(torch.tensor([ids]))
+            distributions.append(torch.softmax(logits[0, -1].float(), dim=-1))
+        for i, p in enumerate(distributions):
+            for q in distributions[i + 1 :]:
+                assert (p - q).abs().sum() > at_least
+
+
+def test_an_unknown_style_names_the_known_ones(styled_model: LoadedModel) -> None:
+    generator = Generator(styled_model)
+    try:
+        with pytest.raises(GenerationError, match="unknown style 'polka'; this model knows: "
+                           "blues, lullaby, punk"):  # fmt: skip
+            generator.submit("we drift", SamplingParams(style="polka"))
+    finally:
+        generator.close()
+
+
+def test_a_styled_answer_is_reproducible_and_never_writes_a_style_token(
+    styled_model: LoadedModel,
+) -> None:
+    generator = Generator(styled_model)
+    try:
+        params = SamplingParams(style="Blues", rng_seed=5, lines=4, samples=3)
+        first = generator.generate("we drift", params)
+        assert generator.generate("we drift", params).texts == first.texts
+        assert not any("<style" in text for text in first.texts)
+        assert all(text.startswith("we drift") for text in first.texts)
+    finally:
+        generator.close()
+
+
+def test_held_out_songs_are_scored_after_their_own_style(styled_model: LoadedModel) -> None:
+    songs = [d for d in starter_documents() if d.style == "punk"][:2]
+    own = score_corpus(styled_model, build_corpus(songs, ()))
+    generic = score_corpus(styled_model, build_corpus([Document(d.text) for d in songs], ()))
+    assert own.loss != generic.loss and own.tokens == generic.tokens
+
+
+def test_the_starter_corpus_names_its_nineteen_styles() -> None:
+    corpus = starter_training_corpus()
+    assert len(corpus.styles) == 19 and "sea_shanty" in corpus.styles
+    assert len(corpus.song_styles) == corpus.documents
+
+
+def test_cli_generates_in_a_style_and_refuses_an_unknown_one(
+    styled_model: LoadedModel, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = str(styled_model.path)
+    assert main(["info", "--model", path]) == 0
+    assert json.loads(capsys.readouterr().out)["styles"] == list(STYLES)
+    args = ["generate", "--model", path, "--seed", "we", "--style", "punk", "--lines", "2"]
+    assert main(args) == 0
+    assert "we" in capsys.readouterr().out
+    assert main(["generate", "--model", path, "--style", "polka"]) == 2
+    error = capsys.readouterr().err
+    assert "unknown style 'polka'; this model knows: blues, lullaby, punk" in error
