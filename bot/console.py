@@ -55,6 +55,7 @@ OPTION_TYPES: dict[str, Callable[[str], Any]] = {
     "best_of": int,
     "words": str,
     "style": str,
+    "form": str,
 }
 
 
@@ -95,6 +96,7 @@ def format_report(report: StatsReport) -> str:
         ("by rhyme scheme", report.by_scheme),
         ("by words", report.by_words),
         ("by what asked", report.by_kind),
+        ("by style", report.by_style),
     ):
         lines.append(title + ":")
         for g in groups:
@@ -134,10 +136,7 @@ class Console:
         if command == "lyrics":
             await self._lyrics(parse_lyrics_options(rest))
         elif command == "song":
-            forms = [w for w in rest if w.startswith("form:")]
-            words = [w for w in rest if not w.startswith("form:")]
-            form = forms[-1].removeprefix("form:") if forms else None
-            await self._song(parse_lyrics_options(words), form)
+            await self._song(parse_lyrics_options(rest))
         elif command == "rate":
             await self._rate(rest)
         elif command == "stats":
@@ -181,10 +180,9 @@ class Console:
         notes = format_notes(answer)
         self.say(rest + notes if rest.strip() else notes[1:])  # printed lines end in a newline
 
-    async def _song(self, request: LyricsRequest, form: str | None) -> None:
+    async def _song(self, request: LyricsRequest) -> None:
         lyrics = self.services.lyrics
-        sections = lyrics.song_form(form)
-        answer = await lyrics.write_song(lyrics.admit(replace(request, kind="song")), sections)
+        answer = await lyrics.write_song(lyrics.admit(replace(request, kind="song")))
         notes = "  ·  ".join(answer.summary())
         self.say(f"{answer.song.text}\n\n[{notes}]\n[machine-generated; rate it with: rate 1-5]")
         self.last = answer

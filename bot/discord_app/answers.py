@@ -7,12 +7,13 @@ at any point before that leaves it to be answered at the next start.
 
 from __future__ import annotations
 
+import io
 import logging
 from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.discord_app.formatting import NO_PINGS, format_answer
+from bot.discord_app.formatting import NO_PINGS, format_answer, format_song
 from bot.discord_app.streaming import AnswerStream, Edit
 from bot.services.errors import UserFacingError
 from bot.services.lyrics import Admission, LyricsRequest
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 async def answer_interaction(
     bot: LyricBot, interaction: discord.Interaction, request: LyricsRequest
 ) -> None:
-    """/lyrics and the answers' buttons: refuse privately what cannot be written, else show
+    """/lyrics, /song and the answers' buttons: refuse privately what cannot be written, else show
     "thinking…", hold the request (a crash strands none), and deliver the answer there."""
     services = bot.services
     try:
@@ -83,38 +84,74 @@ async def deliver(
     """Write the answer and show it; a refusal (time budget, queue, model) is shown there too.
     `shown`: what the message showed already, when a restart interrupted its delivery."""
     services = bot.services
-    message: discord.Message | None = None
-    live, stream = None, None
-    if shown is None:  # an answer already shown once is not streamed again
-        live = LiveText()
-        stream = AnswerStream(live, edit, admission.request.seed.strip(), bot.edit_budget)
     try:
-        problem: UserFacingError | None = None
-        try:
-            answer = await services.lyrics.write(admission, on_position, shown=shown, live=live)
-        except UserFacingError as exc:
-            problem = exc
-        finally:
-            if stream is not None:
-                await stream.stop()  # the last streaming edit lands before the final one
-        if problem is not None:
-            # After a public defer the placeholder is the visible answer: say the problem there.
-            await edit(content=f"⚠️ {discord.utils.escape_mentions(str(problem))}")
+        if admission.request.kind == "song":
+            message = await _deliver_song(bot, admission, message_id, edit, shown)
         else:
-            # Link the message before showing the answer: if the process dies right after the
-            # edit, reactions on what the user sees must still find their generation.
-            await services.lyrics.attach_message(answer, message_id, replacing=shown)
-            message = await edit(
-                content=format_answer(answer),
-                allowed_mentions=NO_PINGS,
-                view=bot.answer_view(answer.generation_id),
-            )
+            message = await _deliver_lyrics(bot, admission, message_id, edit, on_position, shown)
     except Exception:  # not a cancellation (shutdown): then it stays held for the next start
         await services.pending.release(admission)
         raise
     await services.pending.release(admission)
     if message is not None:
         await add_rating_reactions(bot, message)
+
+
+async def _deliver_lyrics(
+    bot: LyricBot,
+    admission: Admission,
+    message_id: int,
+    edit: Edit,
+    on_position: PositionCallback | None,
+    shown: GenerationRow | None,
+) -> discord.Message | None:
+    """Lyrics stream into the placeholder line by line, then settle with their buttons."""
+    services = bot.services
+    live, stream = None, None
+    if shown is None:  # an answer already shown once is not streamed again
+        live = LiveText()
+        stream = AnswerStream(live, edit, admission.request.seed.strip(), bot.edit_budget)
+    problem: UserFacingError | None = None
+    try:
+        answer = await services.lyrics.write(admission, on_position, shown=shown, live=live)
+    except UserFacingError as exc:
+        problem = exc
+    finally:
+        if stream is not None:
+            await stream.stop()  # the last streaming edit lands before the final one
+    if problem is not None:
+        return await _show_problem(edit, problem)
+    # Link the message before showing the answer: if the process dies right after the edit,
+    # reactions on what the user sees must still find their generation.
+    await services.lyrics.attach_message(answer, message_id, replacing=shown)
+    return await edit(
+        content=format_answer(answer),
+        allowed_mentions=NO_PINGS,
+        view=bot.answer_view(answer.generation_id),
+    )
+
+
+async def _deliver_song(
+    bot: LyricBot,
+    admission: Admission,
+    message_id: int,
+    edit: Edit,
+    shown: GenerationRow | None,
+) -> discord.Message | None:
+    """A song is shown whole; one too long for a message comes with a song.txt attachment."""
+    try:
+        answer = await bot.services.lyrics.write_song(admission, shown=shown)
+    except UserFacingError as exc:
+        return await _show_problem(edit, exc)
+    await bot.services.lyrics.attach_message(answer, message_id, replacing=shown)
+    content, whole = format_song(answer)
+    files = [discord.File(io.BytesIO(whole.encode()), "song.txt")] if whole else []
+    return await edit(content=content, attachments=files, allowed_mentions=NO_PINGS)
+
+
+async def _show_problem(edit: Edit, problem: UserFacingError) -> None:
+    """After a public defer the placeholder is the visible answer: say the problem there."""
+    await edit(content=f"⚠️ {discord.utils.escape_mentions(str(problem))}")
 
 
 async def add_rating_reactions(bot: LyricBot, message: discord.Message) -> None:

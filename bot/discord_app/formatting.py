@@ -91,6 +91,8 @@ def format_stats(report: StatsReport) -> str:
         *(_group_line(g) for g in report.by_words),
         "**By what asked**",
         *(_group_line(g) for g in report.by_kind),
+        "**By style**",
+        *(_group_line(g) for g in report.by_style),
     ]
     text = "\n".join(parts)
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"

@@ -66,6 +66,7 @@ class LyricsRequest:
     best_of: int | None = None
     words: str | None = None
     style: str | None = None
+    form: str | None = None  # a song's sections (kind "song"; None: DEFAULT_FORM)
     parent_id: int | None = None  # the answer whose button asked for this one
     kind: Kind = "lyrics"
     preset: str | None = None  # set by PresetService.choose, with the settings it stands for
@@ -227,6 +228,8 @@ class LyricsService:
         """Everything that can refuse a request without waiting, and a place in line; the
         caller answers a refusal privately, before deferring publicly."""
         params = validate(request, self.settings.max_lines, self.settings.words)
+        if request.kind == "song":
+            self.song_form(request.form)
         if params.rng_seed is None:  # fixed now, so the request can be written again alike
             params = params.with_seed(secrets.randbelow(2**31))
         self.engine.check_model(request.model)
@@ -271,15 +274,21 @@ class LyricsService:
         generation_id = await self.db.record_generation(replace(row, output=result.texts[0]))
         return LyricsAnswer(generation_id, request, seeded, result, latency_ms)
 
-    async def write_song(self, admission: Admission, form: tuple[str, ...]) -> SongAnswer:
-        """A whole song, logged as one generation (kind "song") with its sections."""
+    async def write_song(
+        self, admission: Admission, *, shown: GenerationRow | None = None
+    ) -> SongAnswer:
+        """A whole song in the request's form, logged as one generation (kind "song") with its
+        sections; `shown` as for `write`."""
         request, params = admission.request, admission.params
+        form = self.song_form(request.form)
         started = time.perf_counter()
         async with self._failures_logged(request, params, started):
             song = await self.engine.write_song(
                 request.seed.strip(), params, form, request.model, admission.ticket
             )
         latency_ms = (time.perf_counter() - started) * 1000
+        if shown is not None and shown.output == song.text:
+            return SongAnswer(shown.id, request, params, song, form)
         row = self._row(request, params, song.model_version, "ok", latency_ms)
         logged = {**row.params, "form": "-".join(form)}
         generation_id = await self.db.record_generation(

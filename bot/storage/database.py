@@ -64,7 +64,14 @@ from bot.storage.records import (
     to_utc_text,
     utc_now_text,
 )
-from bot.storage.stats import SCHEME_KEY, TEMPERATURE_KEY, WORDS_KEY, SliceSums, build_report
+from bot.storage.stats import (
+    SCHEME_KEY,
+    STYLE_KEY,
+    TEMPERATURE_KEY,
+    WORDS_KEY,
+    SliceSums,
+    build_report,
+)
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +133,7 @@ SELECT g.model_version AS model_version,
        json_extract(g.params_json, :temperature_path) AS temperature,
        json_extract(g.params_json, :scheme_path) AS scheme,
        json_extract(g.params_json, :words_path) AS words,
+       json_extract(g.params_json, :style_path) AS style,
        g.kind AS kind,
        COUNT(*) AS generations,
        COALESCE(SUM(r.n), 0) AS ratings,
@@ -136,7 +144,7 @@ LEFT JOIN (
     FROM ratings GROUP BY generation_id
 ) AS r ON r.generation_id = g.id
 WHERE :guild_id IS NULL OR g.guild_id = :guild_id
-GROUP BY g.model_version, temperature, scheme, words, g.kind
+GROUP BY g.model_version, temperature, scheme, words, style, g.kind
 """
 
 _EXPORT_PAGE = f"""
@@ -403,11 +411,12 @@ class Database:
 
     async def stats(self, guild_id: int | None = None) -> StatsReport:
         """Generation and rating counts for one guild (or all, with None): by model,
-        temperature band, rhyme scheme and word mode."""
+        temperature band, rhyme scheme, word mode and style."""
         paths = {
             "temperature_path": f"$.{TEMPERATURE_KEY}",
             "scheme_path": f"$.{SCHEME_KEY}",
             "words_path": f"$.{WORDS_KEY}",
+            "style_path": f"$.{STYLE_KEY}",
         }
         rows = await self._fetchall(_STATS, {"guild_id": guild_id, **paths})
         slices = (
@@ -420,6 +429,7 @@ class Database:
                 scheme=_text_or_none(row["scheme"]),
                 words=_text_or_none(row["words"]),
                 kind=str(row["kind"]),
+                style=_text_or_none(row["style"]),
             )
             for row in rows
         )

@@ -164,8 +164,8 @@ class GroupStats:
 @dataclass(frozen=True, slots=True)
 class StatsReport:
     """Summary for ``/stats``: comparing model versions, sampling temperatures, rhyme schemes
-    ("free" for none), word modes ("off" for generations logged before there were any) and
-    what asked for each answer (/lyrics, or a button under an earlier one)."""
+    ("free" for none), word modes ("off" for generations logged before there were any), what
+    asked for each answer (/lyrics, or a button under an earlier one) and styles."""
 
     guild_id: int | None
     total_generations: int
@@ -176,6 +176,7 @@ class StatsReport:
     by_scheme: tuple[GroupStats, ...] = ()
     by_words: tuple[GroupStats, ...] = ()
     by_kind: tuple[GroupStats, ...] = ()  # answers, takes, continuations, reworks
+    by_style: tuple[GroupStats, ...] = ()  # "any" for answers that asked for none
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,8 +14,10 @@ from bot.storage.records import GroupStats, StatsReport
 
 TEMPERATURE_KEY = "temperature"
 """The key in ``params`` that holds the sampling temperature."""
-SCHEME_KEY, WORDS_KEY = "scheme", "words"
-"""The keys in ``params`` that hold the rhyme scheme and the word mode."""
+SCHEME_KEY, WORDS_KEY, STYLE_KEY = "scheme", "words", "style"
+"""The keys in ``params`` that hold the rhyme scheme, the word mode and the style."""
+NO_STYLE = "any"
+"""The style group of answers that asked for none (the generic token)."""
 
 TEMPERATURE_BANDS: tuple[tuple[str, float], ...] = (
     ("<0.5", 0.5),
@@ -54,6 +56,7 @@ class SliceSums:
     scheme: str | None = None
     words: str | None = None
     kind: str = "lyrics"
+    style: str | None = None
 
 
 class _Tally:
@@ -89,6 +92,7 @@ def build_report(guild_id: int | None, slices: Iterable[SliceSums]) -> StatsRepo
     schemes: dict[str, _Tally] = {}
     words: dict[str, _Tally] = {}
     kinds: dict[str, _Tally] = {}
+    styles: dict[str, _Tally] = {}
     for sums in slices:
         total.add(sums)
         models.setdefault(sums.model_version, _Tally()).add(sums)
@@ -96,6 +100,7 @@ def build_report(guild_id: int | None, slices: Iterable[SliceSums]) -> StatsRepo
         schemes.setdefault(sums.scheme or "free", _Tally()).add(sums)
         words.setdefault(sums.words or "off", _Tally()).add(sums)
         kinds.setdefault(sums.kind, _Tally()).add(sums)
+        styles.setdefault(sums.style or NO_STYLE, _Tally()).add(sums)
     if bands[UNKNOWN_BAND].generations == 0:
         del bands[UNKNOWN_BAND]
     overall = total.freeze("all")
@@ -109,4 +114,5 @@ def build_report(guild_id: int | None, slices: Iterable[SliceSums]) -> StatsRepo
         by_scheme=tuple(schemes[key].freeze(key) for key in sorted(schemes)),
         by_words=tuple(words[key].freeze(key) for key in sorted(words)),
         by_kind=tuple(kinds[key].freeze(key) for key in sorted(kinds)),
+        by_style=tuple(styles[key].freeze(key) for key in sorted(styles)),
     )

@@ -1,19 +1,16 @@
-"""/song: a whole song in a form, with a chorus that comes back, answered in one message."""
+"""/song: a whole song in a form, with a chorus that comes back, answered in one message and
+held like /lyrics until it is shown (answers.py)."""
 
 from __future__ import annotations
-
-import io
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_app.answers import add_rating_reactions, reply_privately
+from bot.discord_app.answers import answer_interaction
 from bot.discord_app.checks import channel_allowed, lyrics_rate
 from bot.discord_app.client import LyricBot
-from bot.discord_app.formatting import NO_PINGS, format_song
 from bot.discord_app.options import SHARED_HELP, WORD_CHOICES, style_offers
-from bot.services.errors import UserFacingError
 from bot.services.lyrics import DEFAULT_FORM, LyricsRequest
 
 
@@ -45,36 +42,12 @@ class SongCog(commands.Cog):
     ) -> None:
         request = LyricsRequest(
             seed=seed, temperature=temperature, scheme=scheme, syllables=syllables,
-            words=words, rng_seed=rng_seed, style=style, kind="song",
+            words=words, rng_seed=rng_seed, style=style, form=form, kind="song",
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id, user_id=interaction.user.id,
             interaction_id=interaction.id,
         )  # fmt: skip
-        lyrics = self.bot.services.lyrics
-        try:
-            sections = lyrics.song_form(form)
-            admission = lyrics.admit(request)
-        except UserFacingError as exc:
-            await reply_privately(interaction, str(exc))
-            return
-        try:
-            await interaction.response.defer(thinking=True)
-        except BaseException:
-            await lyrics.withdraw(admission)
-            raise
-        try:
-            answer = await lyrics.write_song(admission, sections)
-        except UserFacingError as exc:
-            await interaction.edit_original_response(content=f"⚠️ {exc}")
-            return
-        content, whole = format_song(answer)
-        placeholder = await interaction.original_response()
-        await lyrics.attach_message(answer, placeholder.id)
-        attachments = [discord.File(io.BytesIO(whole.encode()), "song.txt")] if whole else []
-        message = await interaction.edit_original_response(
-            content=content, attachments=attachments, allowed_mentions=NO_PINGS
-        )
-        await add_rating_reactions(self.bot, message)
+        await answer_interaction(self.bot, interaction, request)
 
     @song.autocomplete("style")
     async def styles(

@@ -1,6 +1,6 @@
-"""Requests a crash stranded: everyone whose /lyrics was acknowledged ("thinking…") before a
-SIGKILL gets an answer after the restart — the very text they would have got — and the
-interaction tokens that made it possible are gone from the database afterwards."""
+"""Requests a crash stranded: everyone whose /lyrics or /song was acknowledged ("thinking…")
+before a SIGKILL gets an answer after the restart — the very text they would have got — and
+the interaction tokens that made it possible are gone from the database afterwards."""
 
 from __future__ import annotations
 
@@ -34,19 +34,25 @@ async def test_requests_in_flight_at_a_sigkill_are_all_answered_after_the_restar
             *(
                 discord.invoke_slash("lyrics", {"seed": f"night {i}", "lines": 16}, user=user)
                 for i, user in enumerate(users)
-            )
+            ),
+            discord.invoke_slash("song", {"seed": "we drift", "form": "verse-chorus"}),
         )
+        song = asked.pop()
 
         async def all_acknowledged() -> bool:
             return all(i.messages and i.messages[0].flags & THINKING for i in asked)
 
         await eventually(all_acknowledged, within=30)
+        assert song.messages and song.messages[0].flags & THINKING
         assert not any(is_lyrics(m) for m in discord.messages)  # none answered yet
         await process.kill()
-        assert len(await db.pending_requests()) == 20
+        assert len(await db.pending_requests()) == 21
 
         await process.start()
         replies = await asyncio.gather(*(i.wait_for_reply(180, _answered) for i in asked))
+        sung = await song.wait_for_reply(180, _answered)
+        assert "[Chorus]" in sung.content and len(song.messages) == 1
+        assert (await db.get_generation(generation_id_shown(sung))).kind == "song"
         assert all(is_lyrics(r) for r in replies), [r.content[:80] for r in replies]
         assert all(len(i.messages) == 1 for i in asked)  # in place of "thinking…"
         generator = Generator.from_path(slow_model)

@@ -1,4 +1,5 @@
 import asyncio
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -121,3 +122,27 @@ async def test_first_start_trains_the_starter_model_while_answering_warming_up(
         answer = await write(services, LyricsRequest(seed="hello", lines=2))
         assert answer.text.startswith("hello")
         assert services.engine.model_names() == ["starter"]
+
+
+async def test_a_styled_answer_is_logged_and_counted_and_unknown_styles_are_refused(
+    tmp_path: Path, starter_tiny_model: Path, write
+) -> None:
+    models = tmp_path / "models"
+    shutil.copytree(starter_tiny_model, models / "starter")  # knows the starter's 19 styles
+    settings = Settings(
+        token="t", db_path=tmp_path / "db.sqlite3", models_dir=models, cooldown_rate=0
+    )
+    async with open_services(settings) as services:
+        styled = LyricsRequest(seed="we drift", style="Sea Shanty", lines=2, rng_seed=1)
+        answer = await write(services, styled)
+        assert "style sea_shanty" in answer.summary()
+        row = await services.db.get_generation(answer.generation_id)
+        assert row.params["style"] == "sea_shanty"
+        await write(services, LyricsRequest(seed="we drift", lines=2))
+        by_style = {g.key: g.generations for g in (await services.db.stats()).by_style}
+        assert by_style == {"any": 1, "sea_shanty": 1}
+        with pytest.raises(InvalidRequest, match="Unknown style 'polka'; this model knows: ball"):
+            services.lyrics.admit(LyricsRequest(seed="x", style="polka"))
+        with pytest.raises(InvalidRequest, match="is not a style name"):
+            services.lyrics.admit(LyricsRequest(seed="x", style="!!"))
+        assert services.engine.queue.depth == 0
