@@ -7,6 +7,7 @@ so it is safe to draw from worker threads.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,12 +20,20 @@ from bot.storage import DailyRatings
 
 
 def loss_curve_png(metrics: Sequence[Mapping[str, Any]], title: str) -> bytes:
-    """Training and validation loss per epoch."""
+    """Training and validation loss per epoch; for a run with averaged weights, the raw and
+    the averaged weights' validation losses too (the served one is the lower)."""
     epochs = [m["epoch"] for m in metrics]
     figure = Figure(figsize=(6, 3.5), dpi=100)
     axes = figure.subplots()
     axes.plot(epochs, [m["train_loss"] for m in metrics], label="training", marker=".")
     axes.plot(epochs, [m["val_loss"] for m in metrics], label="validation", marker=".")
+    averaged = [_or_nan(m.get("val_loss_averaged")) for m in metrics]
+    if not all(math.isnan(a) for a in averaged):
+        raw = [_or_nan(m.get("val_loss_raw")) for m in metrics]
+        axes.plot(epochs, raw, label="validation, raw weights", linestyle=":")
+        axes.plot(
+            epochs, averaged, label="validation, averaged weights", linestyle="--", marker="."
+        )
     axes.set_xlabel("epoch")
     axes.set_ylabel("loss (nats/token)")
     axes.set_title(title)
@@ -32,6 +41,11 @@ def loss_curve_png(metrics: Sequence[Mapping[str, Any]], title: str) -> bytes:
     axes.grid(alpha=0.3)
     axes.legend()
     return _png(figure)
+
+
+def _or_nan(value: Any) -> float:
+    """A missing point (no average yet that epoch) is a gap in the line."""
+    return float("nan") if value is None else float(value)
 
 
 def ratings_png(evaluation: Evaluation) -> bytes:
