@@ -5,7 +5,7 @@ Two questions, each against the generic token as the baseline:
   split the bot holds out too) is scored after its own token and after the generic one, in
   nats per token (per character for the char model), per style.
 - Does asking for a style write in that style? A classifier trained on the starter's training
-  songs (TF-IDF of character 2–4-grams and logistic regression, scikit-learn) names the style
+  songs (TF-IDF of words and of character 2–5-grams, a linear SVM; scikit-learn) names the style
   of 8-line texts the model writes for each style; its accuracy on held-out real songs cut to
   the same length is the ceiling, one in nineteen the chance.
 """
@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline, make_union
+from sklearn.svm import LinearSVC
 
 from bench.common import Context
 from lyriccore.checkpoint import BEST, LoadedModel, load_model
@@ -72,13 +72,16 @@ def _train_starter(ctx: Context) -> Path:
 
 
 def _classifier(songs: list[Document]) -> Pipeline:
-    """Character n-grams carry a style's vocabulary and spelling ("gonna", "yo ho"), which is
-    what a reader hears as style at eight lines."""
+    """Words and character n-grams together carry a style's vocabulary and spelling ("gonna",
+    "yo ho"), which is what a reader hears as style at eight lines. Of the judges tried on the
+    held-out chunks (logistic regression, naive Bayes and linear SVMs over word or char
+    n-grams) this one scored best (bench/README.md)."""
     texts, labels = _chunks(songs)
-    pipeline = make_pipeline(
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2),
-        LogisticRegression(max_iter=2000, C=10.0),
+    features = make_union(
+        TfidfVectorizer(sublinear_tf=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
     )
+    pipeline = make_pipeline(features, LinearSVC())
     pipeline.fit(texts, labels)
     return pipeline
 
