@@ -26,6 +26,7 @@ class Decoding:
         self.rng = np.random.default_rng(params.rng_seed)
         self.streams = [Stream(loaded.tokenizer, seed.text, params) for _ in range(self.rows)]
         self.knobs = RowKnobs.of(params, self.rows)
+        self._newline = loaded.tokenizer.id_of("\n")
         self.lines = (
             LineChooser(loaded, seed, params, self.streams) if params.shapes_lines else None
         )
@@ -41,9 +42,15 @@ class Decoding:
         return self.rng.random(self.rows)
 
     def constrain(self, logits: np.ndarray) -> None:
-        """Mask this request's (rows, V) logits in place (a no-op for free sampling)."""
+        """Mask this request's (rows, V) logits in place. Free sampling is held to one song:
+        after a blank line, no second one (two mark the next song, which a model with styles
+        would start with a style token it may not write)."""
         if self.lines is not None:
             self.lines.constrain(logits)
+        elif self._newline is not None:
+            for row, stream in enumerate(self.streams):
+                if stream.newlines >= 2:
+                    logits[row, self._newline] = -np.inf
 
     def push(self, tokens: list[int]) -> bool:
         """Append one token to each row; True once the request is done."""

@@ -27,6 +27,7 @@ class Stream:
         self.text = ""
         self.lines_done = 0
         self.line_has_text = bool(seed_text.strip()) and not seed_text.endswith("\n")
+        self.newlines = len(seed_text) - len(seed_text.rstrip("\n"))  # in a row, at the end
         pieces = tokenizer.split(seed_text)
         self.previous = pieces[-1] if pieces else "\n"
         self.done = False
@@ -67,8 +68,10 @@ class Stream:
             if self.line_has_text:
                 self.lines_done += 1
             self.line_has_text = False
+            self.newlines += 1
         elif piece.strip():
             self.line_has_text = True
+            self.newlines = 0
         if self.params.lines and self.lines_done >= self.params.lines:
             self.done = True
         stop = self.params.stop

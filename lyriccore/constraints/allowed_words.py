@@ -23,4 +23,6 @@ def allowed_words(
     letters = table.continuing(goal.words, t.partial)
     if t.partial and t.partial not in goal.words:
         return letters
+    if not t.partial and t.after_space:  # one space between words, none to open a line
+        return letters | (~table.wordish & ~table.space)
     return letters | ~table.wordish

@@ -42,8 +42,8 @@ def line_ending(
 
 
 def _line_start(t: LineTracker, goal: RowGoal, table: TokenTable) -> np.ndarray | None:
-    if not goal.stanzas:
-        return ~table.space
+    if not goal.stanzas:  # one blank line between stanzas at most: an answer is one song
+        return ~table.space if t.newlines < 2 else ~(table.space | table.newline)
     if goal.stanza_break and t.newlines < 2:
         return table.newline
     return ~(table.newline | table.space)

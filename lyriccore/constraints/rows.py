@@ -3,7 +3,8 @@
 A constraint is a function (tracker, goal, token table, lexicon) → the tokens the row may take
 next, or None for "any". Adding one is a new module and one entry in `CONSTRAINTS`; the
 batched step does not change. An empty intersection (a word list and an ending set that share
-no path) falls back to the earlier constraints, so a row is never left without a token.
+no path) falls back to the earlier constraints, so a row is never left without a token it may
+write (<unk> and style tokens are never written, whatever a mask says).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class RowConstraints:
             if mask is None:
                 continue
             joined = mask if allowed is None else allowed & mask
-            if joined[1:].any():
+            if joined[self.table.first :].any():  # a token that may be written is left
                 allowed = joined
         if allowed is not None:
             logits[~allowed] = -np.inf

@@ -31,7 +31,7 @@ class TokenTable:
         self._by_char: dict[str, list[int]] = defaultdict(list)
         self._last_word: list[str] = [""] * size
         self._runs: list[list[str]] = [[] for _ in range(size)]
-        first = tokenizer.reserved  # <unk> and style tokens are never written
+        self.first = first = tokenizer.reserved  # <unk> and style tokens are never written
         for i, token in enumerate(tokens[first:], start=first):
             self.newline[i] = token == "\n"
             self.space[i] = token.isspace() and token != "\n"

@@ -5,6 +5,7 @@ import logging
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -12,6 +13,7 @@ from lyriccore.checkpoint import LoadedModel, load_model, read_checkpoint, save_
 from lyriccore.cli import main
 from lyriccore.config import TrainConfig
 from lyriccore.corpus import Corpus
+from lyriccore.decoding import Decoding
 from lyriccore.errors import ConfigError, GenerationCancelled
 from lyriccore.form import parse_scheme, parse_syllables
 from lyriccore.generator import Generator
@@ -19,6 +21,7 @@ from lyriccore.model_words import ModelWords, model_words
 from lyriccore.pronounce import load_lexicon
 from lyriccore.reference import plain_sample
 from lyriccore.sampling import SamplingParams
+from lyriccore.seeds import PreparedSeed
 from lyriccore.songmetrics import SongForm, rhyme_adherence, song_lines, syllable_accuracy
 from lyriccore.trainer import train
 from lyriccore.words import WordSet, word_runs
@@ -67,6 +70,33 @@ def test_strict_words_are_all_training_or_lexicon_words(
     assert len(found) > 40 and all(w in words.strict_words for w in found)
     invented = [w for t in free.continuations for w in word_runs(t) if w not in words.strict_words]
     assert invented, "the tiny model invents words when free, so the test means something"
+
+
+def test_strict_words_are_one_space_apart(generator: Generator) -> None:
+    """Cutting a word the model wanted leaves its weight on a space; a second one in a row is
+    not written."""
+    params = SamplingParams(lines=8, words="strict", temperature=1.5, samples=8, rng_seed=3)
+    texts = generator.generate("the", params).texts
+    assert sum(t.count(" ") for t in texts) > 100 and not any("  " in t for t in texts)
+    assert not any(line.startswith(" ") for t in texts for line in t.split("\n"))
+
+
+def test_an_answer_is_one_song_with_one_blank_line_at_most(loaded: LoadedModel) -> None:
+    """Two blank lines start the next song in the corpus; after one, an answer does not
+    write a second, free or shaped."""
+    tokenizer = loaded.tokenizer
+    newline = tokenizer.id_of("\n")
+    seed = PreparedSeed("we drift\n\n", tokenizer.encode("we drift\n\n"), [])
+    for words in ("off", "strict"):
+        run = Decoding(loaded, seed, SamplingParams(samples=2, words=words))
+        logits = np.zeros((run.rows, tokenizer.vocab_size), np.float32)
+        run.constrain(logits)
+        assert np.isneginf(logits[:, newline]).all(), words
+        assert np.isfinite(logits[:, tokenizer.id_of("w")]).all()
+    once = Decoding(loaded, PreparedSeed("we drift\n", seed.ids[:-1], []), SamplingParams())
+    logits = np.zeros((1, tokenizer.vocab_size), np.float32)
+    once.constrain(logits)
+    assert np.isfinite(logits[0, newline])  # one blank line between stanzas is fine
 
 
 def test_a_rhyme_scheme_is_kept_by_forcing_the_line_ends(
