@@ -37,7 +37,8 @@ def follow_up(
         top_k=p.get("top_k") or None, lines=p.get("lines"),
         repetition_penalty=p.get("repetition_penalty"), anneal=p.get("anneal_to"),
         model=p.get("model"), scheme=p.get("scheme"), syllables=_pattern(p.get("syllables")),
-        best_of=p.get("best_of"), words=p.get("words"), parent_id=parent.id, kind=kind,
+        best_of=p.get("best_of"), words=p.get("words"), style=p.get("style"),
+        parent_id=parent.id, kind=kind,
         source="discord", guild_id=guild_id, channel_id=channel_id, user_id=user_id,
         interaction_id=interaction_id,
     )  # fmt: skip

@@ -13,6 +13,7 @@ from bot.services.errors import (
     UnknownModel,
     WarmingUp,
 )
+from bot.services.follow_ups import follow_up
 from bot.services.lyrics import LyricsRequest
 from bot.settings import Settings
 
@@ -138,6 +139,8 @@ async def test_a_styled_answer_is_logged_and_counted_and_unknown_styles_are_refu
         assert "style sea_shanty" in answer.summary()
         row = await services.db.get_generation(answer.generation_id)
         assert row.params["style"] == "sea_shanty"
+        take = follow_up(row, "take", user_id=9, guild_id=None, channel_id=None, interaction_id=1)
+        assert take.style == "sea_shanty"  # another take is in the same style
         await write(services, LyricsRequest(seed="we drift", lines=2))
         by_style = {g.key: g.generations for g in (await services.db.stats()).by_style}
         assert by_style == {"any": 1, "sea_shanty": 1}
