@@ -53,6 +53,8 @@ def test_quick_bench_prints_a_complete_json_report(tmp_path: Path) -> None:
     bandit = report["benchmarks"]["bandit"]
     assert bandit["curve"][-1]["ratings"] == 300 and bandit["curve"][-1]["best_share"] >= 0.8
     assert (tmp_path / "bandit.png").stat().st_size > 0
+    ddp = benchmarks["ddp_training"]["runs"]
+    assert [run["ranks"] for run in ddp] == [2] and ddp[0]["tokens_per_s"] > 0
     assert json.loads((tmp_path / "b.json").read_text()) == report
 
 
