@@ -27,6 +27,7 @@ import torch
 from bench.common import Contention, Context
 from bench.train_speed import char_corpus
 from lyriccore.launch import torchrun_command
+from lyriccore.model import LyricsLSTM, ModelConfig
 from lyriccore.starter import STARTER_RECIPE
 from lyriccore.trainer import cpu_has_bf16
 
@@ -71,6 +72,20 @@ def one_run(
     }
 
 
+def allreduce(text: str) -> dict[str, Any]:
+    """One gloo all-reduce of the CPU recipe's gradients between 2 local ranks: DDP's own
+    cost per step, apart from the compute (bench/allreduce.py)."""
+    c = STARTER_RECIPE
+    assert c.embed_dim is not None and c.hidden_size is not None
+    model = LyricsLSTM(ModelConfig(len(set(text)) + 1, c.embed_dim, c.hidden_size, c.num_layers))
+    numel = sum(p.numel() for p in model.parameters())
+    command = torchrun_command(2, "bench.allreduce", [str(numel)])
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError(f"all-reduce failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def wanted(ctx: Context) -> tuple[tuple[int, int], ...]:
     gpus = torch.cuda.device_count()
     if gpus:
@@ -101,4 +116,5 @@ def ddp_training(ctx: Context) -> dict[str, Any]:
         "cap_seconds": ctx.sizes.char_cap_s,
         "runs": runs,
         "ratios": ratios,
+        "gradient_allreduce_2_ranks": None if gpus else allreduce(text),
     }
