@@ -110,8 +110,9 @@ def _cron(text: str) -> str:
 
 
 def _launcher(text: str) -> str:
-    if not shlex.split(text):
-        raise ValueError("needs a command, e.g. torchrun --nnodes 2 --rdzv-backend c10d ...")
+    """Split as the training service will split it, so an unclosed quote stops start-up
+    rather than the first retrain."""
+    shlex.split(text)  # raises ValueError naming what is wrong
     return text
 
 
