@@ -31,7 +31,7 @@ class Objective(nn.Module):
         loss = token_loss(self.model.logits(dropped), targets)
         if self.ar > 0:
             loss = loss + self.ar * dropped.float().pow(2).mean()
-        if self.tar > 0:
+        if self.tar > 0 and raw.size(0) > 1:  # an epoch's last window can be one step long
             loss = loss + self.tar * (raw[1:] - raw[:-1]).float().pow(2).mean()
         return loss, new_state
 
