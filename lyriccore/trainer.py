@@ -308,8 +308,9 @@ class Trainer:
                 break
         bar.close()
         seconds = time.monotonic() - epoch_start
-        loss_sum, batches, tokens = self.world.sum([loss_sum, batches, tokens], self.device)
-        metrics = self._validate(loss_sum / max(1, batches), tokens, seconds)
+        # over every rank: the same mean loss everywhere, and the whole job's throughput
+        summed, count, everyone = self.world.sum([loss_sum, batches, tokens], self.device)
+        metrics = self._validate(summed / max(1.0, count), int(everyone), seconds)
         return metrics, out_of_time
 
     def _epoch_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
