@@ -12,6 +12,7 @@ DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.mark.skipif(not (DATA / "tinyshakespeare.txt").is_file(), reason="no shared data here")
+@pytest.mark.timeout(450)
 def test_quick_bench_prints_a_complete_json_report(tmp_path: Path) -> None:
     result = subprocess.run(
         [
