@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 from torch import distributed as dist
 from torch import nn
+from torch.distributed.rendezvous import rendezvous
 from torch.nn.parallel import DistributedDataParallel
 
 from lyriccore.errors import ConfigError
@@ -136,6 +137,16 @@ def backend_for(requested: str) -> str:
     return "nccl" if cuda else "gloo"
 
 
+def attempt_store(world: World) -> dist.Store:
+    """torchrun's store for this attempt's keys alone. Its agent keeps one store across the
+    restarts of `--max-restarts`, and the default `env://` set-up writes every attempt's
+    rank addresses under the same keys: a restarted rank could read the address of a rank that
+    died with the last attempt and fail to connect ("Connection refused", seen once in seven
+    restarts on a loaded machine)."""
+    store, _, _ = next(rendezvous("env://", world.rank, world.size))
+    return dist.PrefixStore(f"lyriccore/attempt-{world.restarts}", store)
+
+
 @contextlib.contextmanager
 def joined_world(requested_device: str) -> Iterator[World]:
     """Join torchrun's process group for the block (nothing to join in a world of one), and
@@ -146,7 +157,10 @@ def joined_world(requested_device: str) -> Iterator[World]:
         return
     if backend_for(requested_device) == "nccl":
         world.device(requested_device)  # set_device before NCCL binds a communicator
-    dist.init_process_group(backend_for(requested_device))
+    dist.init_process_group(
+        backend_for(requested_device), store=attempt_store(world), rank=world.rank,
+        world_size=world.size,
+    )  # fmt: skip
     try:
         yield world
     finally:
