@@ -251,7 +251,7 @@ class Trainer:
     def _rescale_schedule(self, steps: float) -> None:
         """Resumed with another world size: an epoch now has another number of steps, so the
         schedule continues from the same share of the planned run rather than the same step
-        count (the warm-up, counted in steps, is long over by the first epoch's end)."""
+        count (the warm-up stays counted in steps of the new size)."""
         self.run.step = round(steps)
         self.schedule.last_epoch = self.run.step
         for group, base in zip(self.optimizer.param_groups, self.schedule.base_lrs, strict=True):
