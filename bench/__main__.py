@@ -1,4 +1,4 @@
-"""`python -m bench [SUITE] [--quick]` (SUITE: all, train, generate, serve, curves, quality,
+"""`python -m bench [SUITE] [--quick]` (SUITE: all, train, ddp, generate, serve, curves, quality,
 crossstyle, songs, styles, bandit): run lyricbot's benchmarks and print one JSON report (also
 written to bench/results/latest.json).
 
@@ -36,6 +36,7 @@ from bench.common import (
 from bench.concurrency import discord, service
 from bench.crossstyle import cross_style
 from bench.curves import curves
+from bench.ddp import ddp_training
 from bench.generate_speed import generation
 from bench.latency import latency
 from bench.quality import quality
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=(
             "all",
             "train",
+            "ddp",
             "generate",
             "serve",
             "curves",
@@ -121,6 +123,9 @@ def run(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
             watch = Contention()
             figures, models[level] = bench(ctx)
             results[f"{level}_training"] = _filed(figures, watch)
+    if args.suite in ("all", "ddp"):
+        watch = Contention()
+        results["ddp_training"] = _filed(ddp_training(ctx), watch)
     if args.suite in ("all", "curves"):
         watch = Contention()
         results["bf16_curves"] = _filed(curves(ctx, args.out.with_name("curves.png")), watch)

@@ -61,6 +61,8 @@ class Sizes:
     style_samples: int = 2  # per style and seed (four seeds)
     bandit_runs: int = 100
     bandit_picks: int = 1000
+    # (ranks, threads per rank) of the ddp section on a CPU host
+    ddp_runs: tuple[tuple[int, int], ...] = ((1, 1), (1, 2), (2, 1))
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -92,6 +94,7 @@ class Sizes:
             style_samples=1,
             bandit_runs=5,
             bandit_picks=300,
+            ddp_runs=((2, 1),),  # only that two ranks run
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +61,9 @@ class Settings:
     timezone: str = "UTC"
     corpus_max_bytes: int = 100_000
     corpus_submit_role_ids: frozenset[int] = frozenset()
-    train_threads: int = 1
+    train_threads: int = 1  # per rank
+    train_nproc: int = 1  # ranks: above 1, training runs under torchrun (DDP)
+    train_launcher: str | None = None  # a cluster's torchrun command line (deploy/README.md)
     retrain_minutes: float = 10.0
     health_port: int = 8377
 
@@ -106,6 +109,13 @@ def _cron(text: str) -> str:
     return text
 
 
+def _launcher(text: str) -> str:
+    """Split as the training service will split it, so an unclosed quote stops start-up
+    rather than the first retrain."""
+    shlex.split(text)  # raises ValueError naming what is wrong
+    return text
+
+
 def _level(text: str) -> str:
     level = text.upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -139,6 +149,8 @@ FIELDS: list[tuple[str, str, Callable[[str], Any]]] = [
     ("LYRICBOT_CORPUS_MAX_BYTES", "corpus_max_bytes", _positive(int)),
     ("LYRICBOT_CORPUS_SUBMIT_ROLE_IDS", "corpus_submit_role_ids", lambda t: frozenset(_ids(t))),
     ("LYRICBOT_TRAIN_THREADS", "train_threads", _positive(int)),
+    ("LYRICBOT_TRAIN_NPROC", "train_nproc", _positive(int)),
+    ("LYRICBOT_TRAIN_LAUNCHER", "train_launcher", _launcher),
     ("LYRICBOT_RETRAIN_MINUTES", "retrain_minutes", _positive(float)),
     ("LYRICBOT_HEALTH_PORT", "health_port", int),
 ]

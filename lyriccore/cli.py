@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from secrets import randbelow
 
-from lyriccore.checkpoint import BEST, load_model
+from lyriccore.checkpoint import BEST, LAST, load_model
 from lyriccore.cli_args import (
     add_form_args,
     add_generate_args,
@@ -25,10 +25,12 @@ from lyriccore.cli_args import (
 )
 from lyriccore.config import TrainConfig
 from lyriccore.corpus import load_corpus
+from lyriccore.distributed import joined_world
 from lyriccore.errors import LyricCoreError
 from lyriccore.evaluate import evaluate_model
 from lyriccore.generator import GenerationResult, Generator
 from lyriccore.history import EpochMetrics
+from lyriccore.launch import exec_torchrun, without_option
 from lyriccore.sampling import SamplingParams
 from lyriccore.song import DEFAULT_FORM, parse_form, write_song
 from lyriccore.staging import adopt, staging_for, train_resumably
@@ -40,6 +42,7 @@ from lyriccore.tune import DEFAULT_TRIALS, format_table, parse_trial, results_js
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for `train --nproc`'s torchrun
     try:
         return int(args.handler(args))
     except LyricCoreError as exc:
@@ -55,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     cmd = sub.add_parser("train", help="train (or resume) a model on a corpus")
     add_train_args(cmd)
+    cmd.add_argument(
+        "--nproc",
+        type=ranged(int, 1, 1024),
+        default=1,
+        help="ranks on this machine: runs this command under torchrun (DDP)",
+    )
     cmd.set_defaults(handler=cmd_train)
     add_tune_parser(sub)
     cmd = sub.add_parser("generate", help="write lyrics from a seed")
@@ -129,16 +138,25 @@ def print_epoch(metrics: EpochMetrics) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """Train on this process, or as one rank of torchrun's; `--nproc N` becomes torchrun.
+    A rank that torchrun restarted after a failure (`--max-restarts`) continues from the last
+    snapshot its run wrote."""
+    if args.nproc > 1:
+        exec_torchrun(args.nproc, "lyriccore", without_option(args.argv, "--nproc"))
     corpus = load_corpus(args.corpus, column=args.column, lowercase=args.lowercase)
-    result = train(
-        corpus,
-        train_config(args),
-        args.out,
-        resume=args.resume,
-        progress=not args.quiet,
-        on_epoch=print_epoch,
-    )
-    print(f"stopped: {result.stopped}; best val loss {result.best_val_loss:.4f} in {args.out}")
+    with joined_world(args.device) as world:
+        restarted = world.restarts > 0 and (args.out / LAST).exists()
+        result = train(
+            corpus,
+            train_config(args),
+            args.out,
+            resume=args.resume or restarted,
+            progress=not args.quiet,
+            on_epoch=print_epoch,
+            world=world,
+        )
+    if world.is_main:
+        print(f"stopped: {result.stopped}; best val loss {result.best_val_loss:.4f} in {args.out}")
     return 0
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 from lyriccore.checkpoint import LAST
 from lyriccore.config import TrainConfig
 from lyriccore.corpus import Corpus
+from lyriccore.distributed import SINGLE, World
 from lyriccore.errors import CheckpointError, CorpusError
 from lyriccore.history import EpochMetrics
 from lyriccore.trainer import TrainResult, train
@@ -39,18 +39,22 @@ def train_resumably(
     *,
     progress: bool = True,
     on_epoch: Callable[[EpochMetrics], None] | None = None,
+    world: World = SINGLE,
 ) -> TrainResult:
     """Continue the run in `out_dir` if one is there; start afresh if there is none, or if it
     cannot be continued (another corpus, an unreadable checkpoint): such a run could only be
-    thrown away."""
+    thrown away. Every rank of `world` takes the same branch: they read the same files."""
     if (out_dir / LAST).exists():
         try:
             log.info("continuing the unfinished run in %s", out_dir)
-            return train(corpus, config, out_dir, resume=True, progress=progress, on_epoch=on_epoch)
+            return train(
+                corpus, config, out_dir, resume=True, progress=progress, on_epoch=on_epoch,
+                world=world,
+            )  # fmt: skip
         except (CorpusError, CheckpointError) as exc:
             log.warning("cannot continue the run in %s (%s); starting afresh", out_dir, exc)
-            shutil.rmtree(out_dir)
-    return train(corpus, config, out_dir, progress=progress, on_epoch=on_epoch)
+            world.clear(out_dir)
+    return train(corpus, config, out_dir, progress=progress, on_epoch=on_epoch, world=world)
 
 
 def adopt(staged: Path, out: Path) -> None:

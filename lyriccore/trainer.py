@@ -1,5 +1,6 @@
 """The training loop: full-sequence targets, validation each epoch, early stopping, atomic
-checkpoints, exact resume.
+checkpoints, exact resume; on one process or, under torchrun, on several (DistributedDataParallel,
+distributed.py), with the same loop and the same checkpoints.
 
 Every position of every window is a target (the tutorial scored one per window and wasted
 ~seq_len× the compute). A run folder holds `last.pt` (resumable: optimiser, schedule and RNG
@@ -19,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.nn import functional as F
 from tqdm import tqdm
 
 from lyriccore.averaging import WeightAverage
@@ -33,9 +33,11 @@ from lyriccore.batching import (
 from lyriccore.checkpoint import BEST, LAST, read_checkpoint, save_checkpoint
 from lyriccore.config import TrainConfig
 from lyriccore.corpus import Corpus
+from lyriccore.distributed import SINGLE, World
 from lyriccore.errors import ConfigError, CorpusError
 from lyriccore.history import EpochMetrics, write_history
 from lyriccore.model import LyricsLSTM, ModelConfig, State, detach_state
+from lyriccore.objective import Objective, token_loss
 from lyriccore.seeding import capture_rng_state, restore_rng_state, seed_everything
 from lyriccore.tokenizer import Tokenizer, build_tokenizer, tokenizer_from_dict
 from lyriccore.words import corpus_words
@@ -62,14 +64,6 @@ class _RunState:
     best_val: float = math.inf
     bad_epochs: int = 0
     history: list[EpochMetrics] = field(default_factory=list)
-
-
-def pick_device(requested: str) -> torch.device:
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if requested.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError("device 'cuda' requested but no CUDA GPU is available")
-    return torch.device(requested)
 
 
 def cpu_has_bf16() -> bool:
@@ -103,8 +97,10 @@ class Trainer:
         resume: bool = False,
         progress: bool = True,
         on_epoch: EpochCallback | None = None,
+        world: World = SINGLE,
     ) -> None:
         self.out_dir = Path(out_dir)
+        self.world = world
         self.corpus = corpus
         self.progress = progress
         self.on_epoch = on_epoch
@@ -118,8 +114,8 @@ class Trainer:
             self.config = _with_overrides(self.config, config)
         if self.config.threads:
             torch.set_num_threads(self.config.threads)
-        seed_everything(self.config.seed)
-        self.device = pick_device(self.config.device)
+        seed_everything(self.config.seed)  # every rank: the same initial weights
+        self.device = world.device(self.config.device)  # set before the model is built
         self.tokenizer = self._tokenizer(saved)
         self.train_data, self.val_data = self._datasets()
         self.corpus_words = corpus_words(self.corpus.text)  # strict word mode's list
@@ -140,6 +136,11 @@ class Trainer:
         )
         if saved:
             self._restore(saved)
+        self.model.lstm.flatten_parameters()  # cuDNN's one weight buffer, after .to and loads
+        world.split_seeds(self.config.seed, self.run.epoch)
+        ar, tar = self.config.ar, self.config.tar
+        assert ar is not None and tar is not None  # filled in by resolved()
+        self.objective = world.wrap(Objective(self.model, ar, tar), self.device)
 
     # -- set-up ---------------------------------------------------------------------------
     def _saved_run(self, resume: bool) -> dict[str, Any] | None:
@@ -173,14 +174,25 @@ class Trainer:
         )
 
     def _datasets(self) -> tuple[torch.Tensor, torch.Tensor]:
-        c = self.config
+        """Each rank's columns of the training and validation lanes: batch_size lanes per rank,
+        world × batch_size in all (no DistributedSampler: it shuffles and pads, and truncated
+        BPTT needs each lane to continue where the previous batch left it)."""
+        c, world = self.config, self.world
         assert c.batch_size is not None and c.seq_len is not None
         ids = torch.tensor(self.tokenizer.encode_corpus(self.corpus).ids, dtype=torch.long)
         train, val = split_train_val(ids, c.val_fraction, blocks=c.val_blocks)
-        check_enough(train, c.batch_size, c.seq_len, "the training split")
-        val_lanes = max(1, min(c.batch_size, len(val) // (c.seq_len + 1)))
-        check_enough(val, val_lanes, c.seq_len, "the validation split")
-        return lanes(train, c.batch_size).to(self.device), lanes(val, val_lanes).to(self.device)
+        check_enough(train, self.lanes, c.seq_len, "the training split")
+        per_rank = max(1, min(c.batch_size, len(val) // (world.size * (c.seq_len + 1))))
+        check_enough(val, world.size * per_rank, c.seq_len, "the validation split")
+        train_part = world.columns(lanes(train, self.lanes))
+        val_part = world.columns(lanes(val, world.size * per_rank))
+        return train_part.to(self.device), val_part.to(self.device)
+
+    @property
+    def lanes(self) -> int:
+        """Training lanes over all ranks: the global batch."""
+        assert self.config.batch_size is not None
+        return self.world.size * self.config.batch_size
 
     def _model_config(self) -> ModelConfig:
         c = self.config
@@ -222,10 +234,10 @@ class Trainer:
         self.model.load_state_dict(saved["state_dict"])
         self.optimizer.load_state_dict(saved["optimizer"])
         self.schedule.load_state_dict(saved["schedule"])
+        run = saved["run"]
         self.scaler.load_state_dict(saved.get("scaler", {}))
         if "average" in saved:
             self.average.load_state_dict(saved["average"])
-        run = saved["run"]
         self.run = _RunState(
             epoch=run["epoch"],
             step=run["step"],
@@ -234,6 +246,17 @@ class Trainer:
             history=[EpochMetrics(**m) for m in saved.get("metrics", [])],
         )
         restore_rng_state(saved["rng"])
+        if run.get("lanes", self.lanes) != self.lanes:
+            self._rescale_schedule(run["step"] * run["lanes"] / self.lanes)
+
+    def _rescale_schedule(self, steps: float) -> None:
+        """Resumed with another world size: an epoch now has another number of steps, so the
+        schedule continues from the same share of the planned run rather than the same step
+        count (the warm-up stays counted in steps of the new size)."""
+        self.run.step = round(steps)
+        self.schedule.last_epoch = self.run.step
+        for group, base in zip(self.optimizer.param_groups, self.schedule.base_lrs, strict=True):
+            group["lr"] = base * self._lr_factor(self.run.step)
 
     # -- the loop ------------------------------------------------------------------------
     def fit(self) -> TrainResult:
@@ -242,7 +265,7 @@ class Trainer:
         try:
             while self.run.epoch < self.config.epochs:
                 epoch_metrics, out_of_time = self._run_epoch(started)
-                if self._after_epoch(epoch_metrics):
+                if self.world.agree(self._after_epoch(epoch_metrics), self.device):
                     stopped = "early stopping"
                     break
                 if out_of_time:
@@ -270,7 +293,7 @@ class Trainer:
             self._epoch_batches(),
             total=self.steps_per_epoch,
             desc=f"epoch {self.run.epoch + 1}/{c.epochs}",
-            disable=None if self.progress else True,  # None: off when not a terminal
+            disable=None if self.progress and self.world.is_main else True,  # None: if a tty
             leave=False,
             unit="batch",
         )
@@ -281,12 +304,14 @@ class Trainer:
             batches += 1
             rate = tokens / max(1e-9, time.monotonic() - epoch_start)
             bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{rate:,.0f}")
-            if self._deadline_passed(started):
+            if self.world.agree(self._deadline_passed(started), self.device):
                 out_of_time = True
                 break
         bar.close()
         seconds = time.monotonic() - epoch_start
-        metrics = self._validate(loss_sum / max(1, batches), tokens, seconds)
+        # over every rank: the same mean loss everywhere, and the whole job's throughput
+        summed, count, everyone = self.world.sum([loss_sum, batches, tokens], self.device)
+        metrics = self._validate(summed / max(1.0, count), int(everyone), seconds)
         return metrics, out_of_time
 
     def _epoch_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -313,6 +338,8 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.unscale_(self.optimizer)
+        # After backward, where DDP has averaged the gradients over the ranks: every rank clips
+        # the same gradient by the same norm, and the weights stay identical.
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip)
         self.scaler.step(self.optimizer)
         self.scaler.update()
@@ -325,24 +352,18 @@ class Trainer:
     def _loss(
         self, inputs: torch.Tensor, targets: torch.Tensor, state: State | None
     ) -> tuple[torch.Tensor, State]:
-        """Cross-entropy, plus AR (large activations) and TAR (fast-changing hidden states)
-        penalties on the last layer's output when they are on."""
-        c = self.config
-        assert c.ar is not None and c.tar is not None  # filled in by resolved()
-        raw, new_state = self.model.features(inputs, state)  # (T, B, H)
-        dropped = self.model.drop_output(raw)
-        loss = token_loss(self.model.logits(dropped), targets)
-        if c.ar > 0:
-            loss = loss + c.ar * dropped.float().pow(2).mean()
-        if c.tar > 0 and raw.size(0) > 1:  # an epoch's last window can be one step long
-            loss = loss + c.tar * (raw[1:] - raw[:-1]).float().pow(2).mean()
+        """The objective, through DDP's forward where there is one (objective.py)."""
+        loss, new_state = self.objective(inputs, targets, state)
         return loss, new_state
 
     @torch.no_grad()
     def evaluate_loss(self, data: torch.Tensor) -> float:
-        """Mean cross-entropy (nats per token) over `data` lanes, state carried throughout."""
+        """Mean cross-entropy (nats per token) over `data` lanes, state carried throughout,
+        and over every rank's lanes: all ranks then see the same loss and stop alike."""
         assert self.config.seq_len is not None
-        return evaluate_loss(self.model, data, self.config.seq_len, self._autocast)
+        sums = loss_sums(self.model, data, self.config.seq_len, self._autocast)
+        total, count = self.world.sum(sums, self.device)
+        return total / max(1.0, count)
 
     def _validate(self, train_loss: float, tokens: int, seconds: float) -> EpochMetrics:
         """Validate the raw and the averaged weights; the better is what this epoch serves.
@@ -382,6 +403,9 @@ class Trainer:
             self.run.best_val, self.run.bad_epochs = metrics.val_loss, 0
         else:
             self.run.bad_epochs += 1
+        stop = self.run.bad_epochs >= self.config.patience
+        if not self.world.is_main:  # the ranks hold the same weights: one writes them
+            return stop
         if improved:
             served = self.average.swapped_in() if self.serve_average else contextlib.nullcontext()
             with served:  # best.pt holds the weights that validated: averaged or raw
@@ -397,7 +421,7 @@ class Trainer:
         )
         if self.on_epoch:
             self.on_epoch(metrics)
-        return self.run.bad_epochs >= self.config.patience
+        return stop
 
     def _payload(self) -> dict[str, Any]:
         return {
@@ -423,17 +447,9 @@ class Trainer:
                 "step": run.step,
                 "best_val": run.best_val,
                 "bad_epochs": run.bad_epochs,
+                "lanes": self.lanes,  # to rescale the schedule on resume at another world size
             },
         }
-
-
-def token_loss(
-    logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean"
-) -> torch.Tensor:
-    """Cross-entropy of (B, T, V) logits against (B, T) targets, taken time-major: the model's
-    logits are a batch-first view of time-major ones, so this order flattens without a copy."""
-    flat = logits.transpose(0, 1).flatten(0, 1).float()  # (T·B, V)
-    return F.cross_entropy(flat, targets.t().flatten(), reduction=reduction)
 
 
 def evaluate_loss(
@@ -442,6 +458,17 @@ def evaluate_loss(
     seq_len: int,
     autocast: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
 ) -> float:
+    total, count = loss_sums(model, data, seq_len, autocast)
+    return total / max(1, count)
+
+
+def loss_sums(
+    model: LyricsLSTM,
+    data: torch.Tensor,
+    seq_len: int,
+    autocast: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
+) -> tuple[float, int]:
+    """Summed cross-entropy and target count, which add up over ranks where means do not."""
     was_training = model.training
     model.eval()
     total, count, state = 0.0, 0, None
@@ -452,7 +479,7 @@ def evaluate_loss(
             total += token_loss(logits, targets, reduction="sum").item()
             count += targets.numel()
     model.train(was_training)
-    return total / max(1, count)
+    return total, count
 
 
 def _with_overrides(saved: TrainConfig, given: TrainConfig) -> TrainConfig:
@@ -472,7 +499,10 @@ def train(
     resume: bool = False,
     progress: bool = True,
     on_epoch: EpochCallback | None = None,
+    world: World = SINGLE,
 ) -> TrainResult:
-    """Train (or resume) a model on `corpus` into `out_dir`."""
-    trainer = Trainer(corpus, config, out_dir, resume=resume, progress=progress, on_epoch=on_epoch)
+    """Train (or resume) a model on `corpus` into `out_dir`, as one rank of `world`."""
+    trainer = Trainer(
+        corpus, config, out_dir, resume=resume, progress=progress, on_epoch=on_epoch, world=world
+    )
     return trainer.fit()

@@ -34,10 +34,12 @@ from bot.storage import Database, NewTrainingRun, TrainingRun
 from bot.training.protocol import Progress, Verdict, decode
 from lyriccore.checkpoint import load_model
 from lyriccore.corpus import save_documents
+from lyriccore.launch import torchrun_command
 
 log = logging.getLogger(__name__)
 Trigger = Literal["manual", "scheduled", "starter"]
 ProgressCallback = Callable[["TrainingJob"], Awaitable[None]]
+WORKER = "bot.training.worker"
 
 
 class AlreadyTraining(UserFacingError):
@@ -174,22 +176,25 @@ class TrainingService:
         return await self._decide(job, verdict, staging / "model")
 
     def _command(self, job: TrainingJob, staging: Path) -> list[str]:
-        request = job.request
-        minutes = request.minutes or self.settings.retrain_minutes
-        command = [
-            sys.executable, "-m", "bot.training.worker",
+        """The worker in one process, or under torchrun on LYRICBOT_TRAIN_NPROC ranks (and the
+        nodes LYRICBOT_TRAIN_LAUNCHER reaches): the same arguments either way."""
+        request, settings = job.request, self.settings
+        minutes = request.minutes or settings.retrain_minutes
+        args = [
             "--corpus", str(staging / "corpus.json"), "--heldout", str(staging / "heldout.json"),
             "--out", str(staging / "model"), "--level", request.level,
-            "--max-minutes", str(minutes), "--threads", str(self.settings.train_threads),
+            "--max-minutes", str(minutes), "--threads", str(settings.train_threads),
         ]  # fmt: skip
         if request.epochs:
-            command += ["--epochs", str(request.epochs)]
+            args += ["--epochs", str(request.epochs)]
         if request.trigger == "starter":
-            command += ["--resume"]
+            args += ["--resume"]
         serving = self.engine.default_model
         if self.engine.registry.has(serving):
-            command += ["--serving", str(self.engine.registry.path(serving))]
-        return command
+            args += ["--serving", str(self.engine.registry.path(serving))]
+        if settings.train_nproc == 1 and settings.train_launcher is None:
+            return [sys.executable, "-m", WORKER, *args]
+        return torchrun_command(settings.train_nproc, WORKER, args, settings.train_launcher)
 
     async def _run_worker(
         self, job: TrainingJob, staging: Path, on_progress: ProgressCallback | None

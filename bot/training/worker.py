@@ -1,6 +1,9 @@
 """`python -m bot.training.worker`: train a candidate on the approved corpus, then score it and
 the serving model on the same held-out text. Runs in its own (niced) process: a crash or kill
 here can never touch the model the bot serves.
+
+Under torchrun every rank runs this module and trains; rank 0 alone reports progress, scores
+and gives the verdict, so the bot reads the same events from one process or from many.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ import torch
 from bot.training.protocol import Progress, Verdict, encode
 from lyriccore.checkpoint import load_model
 from lyriccore.config import TrainConfig
-from lyriccore.corpus import load_corpus
+from lyriccore.corpus import Corpus, load_corpus
+from lyriccore.distributed import World, joined_world
 from lyriccore.errors import LyricCoreError
 from lyriccore.evaluate import score_corpus
 from lyriccore.history import EpochMetrics
 from lyriccore.staging import train_resumably
 from lyriccore.starter import STARTER_RECIPE
-from lyriccore.trainer import train
+from lyriccore.trainer import TrainResult, train
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -76,6 +80,17 @@ class ProgressReporter:
         print(encode("progress", progress), flush=True)
 
 
+def fit(args: argparse.Namespace, corpus: Corpus, config: TrainConfig, world: World) -> TrainResult:
+    """Train as this process's rank; a rank that torchrun restarted after a failure continues
+    from the run's last snapshot, as a first model does after a bot restart."""
+    on_epoch = ProgressReporter(config)
+    if args.resume or world.restarts:
+        return train_resumably(
+            corpus, config, args.out, progress=False, on_epoch=on_epoch, world=world
+        )
+    return train(corpus, config, args.out, progress=False, on_epoch=on_epoch, world=world)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -83,14 +98,13 @@ def main(argv: list[str] | None = None) -> int:
         corpus = load_corpus(args.corpus)
         heldout = load_corpus(args.heldout)
         config = recipe(args)
-        on_epoch = ProgressReporter(config)
-        if args.resume:
-            result = train_resumably(corpus, config, args.out, progress=False, on_epoch=on_epoch)
-        else:
-            result = train(corpus, config, args.out, progress=False, on_epoch=on_epoch)
+        with joined_world(config.device) as world:
+            result = fit(args, corpus, config, world)
         if result.stopped == "interrupted":  # Ctrl-C in a console: no verdict, no model
             print("training interrupted", file=sys.stderr)
             return 130
+        if not world.is_main:
+            return 0
         candidate = score_corpus(load_model(args.out), heldout)
         serving = score_corpus(load_model(args.serving), heldout) if args.serving else None
     except LyricCoreError as exc:

@@ -27,6 +27,8 @@ def test_missing_token_and_bad_values_are_one_clear_line() -> None:
         load_settings({"DISCORD_TOKEN": "x", "DISCORD_GUILD_IDS": "12,abc"})
     with pytest.raises(SettingsError, match="unknown time zone"):
         load_settings({"DISCORD_TOKEN": "x", "LYRICBOT_TIMEZONE": "Mars/Base"})
+    with pytest.raises(SettingsError, match=r"LYRICBOT_TRAIN_LAUNCHER=.* closing quotation"):
+        load_settings({"DISCORD_TOKEN": "x", "LYRICBOT_TRAIN_LAUNCHER": "srun --job-name 'a"})
 
 
 def test_an_unknown_or_renamed_variable_is_named_not_ignored() -> None:

@@ -3,6 +3,7 @@ nightly schedule."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -189,3 +190,37 @@ async def test_model_show_and_rollback(
         answer = await lyrics.wait_for_reply(30)
         row_id = await eventually(lambda: db.generation_for_message(answer.id))
         assert (await db.get_generation(row_id)).model_version.startswith("v0001-earlier:")
+
+
+def rank_count(models_dir: Path) -> int:
+    """Training processes of this bot that torchrun started as ranks (LOCAL_RANK set)."""
+    ranks = 0
+    for pid in worker_pids(models_dir):
+        with contextlib.suppress(OSError):
+            ranks += b"LOCAL_RANK=" in Path(f"/proc/{pid}/environ").read_bytes()
+    return ranks
+
+
+async def test_retrain_on_two_ranks_promotes_and_stops_with_the_bot(
+    discord: FakeDiscord, start_bot, db: Database, models_dir: Path
+) -> None:
+    admin = discord.make_admin()
+    async with start_bot(**FAST, LYRICBOT_TRAIN_NPROC="2") as process:
+        interaction = await discord.invoke_slash("retrain", {"epochs": 2}, user=admin)
+        progress = await interaction.wait_for_reply(120, lambda m: "epoch" in m.content)
+        assert "Retraining run #1: epoch" in progress.content
+        ranks = rank_count(models_dir)  # read while the run is still on its second epoch
+        final = await interaction.wait_for_reply(180, _not_thinking)
+        assert "promoted v0001" in final.content, final.content
+        assert ranks == 2
+        run = await db.get_training_run(1)
+        assert run.outcome == "promoted" and run.metrics["epochs_run"] == 2
+
+        long = await discord.invoke_slash("retrain", {"epochs": 200, "force": True}, user=admin)
+        await long.wait_for_reply(120, lambda m: "epoch" in m.content)
+        await process.restart()  # SIGTERM: torchrun takes both ranks down with it
+        await discord.wait_until_identified(30, count=2)
+        assert "interrupted" in (await long.wait_for_reply(30, _not_thinking)).content
+        assert (await db.get_training_run(2)).outcome == "interrupted"
+        assert [name[:5] for name in model_folders(models_dir)] == ["start", "v0001"]
+        assert not worker_pids(models_dir)
