@@ -377,9 +377,14 @@ async def migrate(backend: Backend, migrations: Sequence[Migration] = MIGRATIONS
     return await schema_version(backend)
 
 
+async def table_names(backend: Executor) -> set[str]:
+    """The tables in the database (on PostgreSQL: in its current schema)."""
+    return {str(row[0]) for row in await backend.fetchall(_TABLES)}
+
+
 async def has_foreign_tables(backend: Backend) -> bool:
     """True for a database holding tables but no migration record: another app's."""
-    names = {str(row[0]) for row in await backend.fetchall(_TABLES)}
+    names = await table_names(backend)
     return bool(names) and "schema_migrations" not in names
 
 
