@@ -1,4 +1,4 @@
-"""`lyricbot run|console|export|report`: the bot's command line.
+"""`lyricbot run|console|export|report|migrate|…`: the bot's command line.
 
 Known problems (a bad setting, an unreadable database) end with one line and exit status 2.
 """
@@ -23,6 +23,7 @@ from bot.discord_app.connect import log_in
 from bot.doctor import diagnose
 from bot.health import HealthServer
 from bot.logging_setup import configure_logging
+from bot.migrate import migrate_database
 from bot.services.container import Services, open_services
 from bot.services.corpus import CorpusService
 from bot.services.errors import UserFacingError
@@ -87,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = sub.add_parser("backup", help="online backup of the database and serving model")
     cmd.add_argument("target", type=Path, help="folder to write the backup into")
     cmd.set_defaults(handler=backup_command)
+    cmd = sub.add_parser("migrate", help="copy the installation into another (empty) database")
+    cmd.add_argument("--from", dest="source", required=True, help="sqlite:///PATH or a path")
+    cmd.add_argument("--to", dest="target", required=True, help="postgresql://… (or sqlite:///…)")
+    cmd.set_defaults(handler=migrate_command)
     cmd = sub.add_parser("restore", help="restore a backup (stop the bot first)")
     cmd.add_argument("source", type=Path, help="a folder written by `lyricbot backup`")
     cmd.set_defaults(handler=restore_command)
@@ -138,7 +143,7 @@ async def console(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def export_log(settings: Settings, args: argparse.Namespace) -> int:
-    async with await Database.open(settings.db_path) as db:
+    async with await Database.open(settings.database) as db:
         count = await export(db, args.out or sys.stdout, args.format)
     if args.out:
         print(f"wrote {count} generations to {args.out}", file=sys.stderr)
@@ -146,7 +151,7 @@ async def export_log(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def report_command(settings: Settings, args: argparse.Namespace) -> int:
-    async with await Database.open(settings.db_path) as db:
+    async with await Database.open(settings.database) as db:
         data = await write_report(db, args.out, guild_id=args.guild, export_to=args.export)
     ratings = data.evaluation.overall.ratings
     print(f"wrote {args.out}: {ratings} ratings, open it in a browser", file=sys.stderr)
@@ -154,7 +159,7 @@ async def report_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def import_corpus(settings: Settings, args: argparse.Namespace) -> int:
-    async with await Database.open(settings.db_path) as db:
+    async with await Database.open(settings.database) as db:
         corpus = CorpusService(db, settings)
         try:
             added, present = await corpus.import_path(
@@ -169,7 +174,7 @@ async def import_corpus(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def propose_corpus(settings: Settings, args: argparse.Namespace) -> int:
-    async with await Database.open(settings.db_path) as db:
+    async with await Database.open(settings.database) as db:
         proposals = await propose_highly_rated(
             db, CorpusService(db, settings), proposer=None, guild_id=args.guild,
             min_mean=args.min_mean, min_raters=args.min_raters,
@@ -193,9 +198,16 @@ async def backup_command(settings: Settings, args: argparse.Namespace) -> int:
 
 async def restore_command(settings: Settings, args: argparse.Namespace) -> int:
     try:
-        serving = await asyncio.to_thread(restore, settings, args.source)
+        serving = await restore(settings, args.source)
     except UserFacingError as exc:
         print(f"lyricbot: error: {exc}", file=sys.stderr)
         return 2
-    print(f"restored {settings.db_path} and model {serving or '(none)'} from {args.source}")
+    where = settings.database.masked
+    print(f"restored {where} and model {serving or '(none)'} from {args.source}")
     return 0
+
+
+async def migrate_command(settings: Settings, args: argparse.Namespace) -> int:
+    checks, report = await migrate_database(args.source, args.target)
+    print(report)
+    return 0 if all(check.ok for check in checks) else 1

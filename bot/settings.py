@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 from bot.cron import cron_trigger
+from bot.storage.urls import SqliteTarget, Target, parse_target
 from lyriccore.sampling import WORD_MODES
 
 T = TypeVar("T")
@@ -39,6 +40,7 @@ class Settings:
     token: str = field(repr=False)
     guild_ids: tuple[int, ...] = ()
     db_path: Path = Path("data/lyricbot.db")
+    database_url: str = field(default="", repr=False)  # may hold a password
     models_dir: Path = Path("models")
     default_model: str = "starter"
     admin_role_ids: frozenset[int] = frozenset()
@@ -63,6 +65,12 @@ class Settings:
     train_threads: int = 1
     retrain_minutes: float = 10.0
     health_port: int = 8377
+
+    @property
+    def database(self) -> Target:
+        """``LYRICBOT_DATABASE_URL`` when set (PostgreSQL, or SQLite by URL), else the
+        SQLite file at ``LYRICBOT_DB``."""
+        return parse_target(self.database_url) if self.database_url else SqliteTarget(self.db_path)
 
 
 def _ids(text: str) -> tuple[int, ...]:
@@ -106,6 +114,11 @@ def _cron(text: str) -> str:
     return text
 
 
+def _database_url(text: str) -> str:
+    parse_target(text)  # raises ValueError naming the scheme it cannot use
+    return text
+
+
 def _level(text: str) -> str:
     level = text.upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -117,6 +130,7 @@ def _level(text: str) -> str:
 FIELDS: list[tuple[str, str, Callable[[str], Any]]] = [
     ("DISCORD_GUILD_IDS", "guild_ids", _ids),
     ("LYRICBOT_DB", "db_path", Path),
+    ("LYRICBOT_DATABASE_URL", "database_url", _database_url),
     ("LYRICBOT_MODELS", "models_dir", Path),
     ("LYRICBOT_DEFAULT_MODEL", "default_model", str),
     ("LYRICBOT_ADMIN_ROLE_IDS", "admin_role_ids", lambda t: frozenset(_ids(t))),
@@ -143,6 +157,9 @@ FIELDS: list[tuple[str, str, Callable[[str], Any]]] = [
     ("LYRICBOT_HEALTH_PORT", "health_port", int),
 ]
 
+
+# Values never echoed in an error: a database URL may carry its password.
+SECRET_VARIABLES = frozenset({"LYRICBOT_DATABASE_URL"})
 
 # Settings that were renamed: an old name still in someone's .env is pointed to the new one.
 RENAMED = {"LYRICBOT_TORCH_THREADS": "LYRICBOT_GENERATION_THREADS"}
@@ -174,7 +191,8 @@ def load_settings(env: Mapping[str, str], *, require_token: bool = True) -> Sett
         try:
             given[name] = parse(raw)
         except ValueError as exc:
-            raise SettingsError(f"{variable}={raw!r} is invalid: {exc}") from None
+            shown = variable if variable in SECRET_VARIABLES else f"{variable}={raw!r}"
+            raise SettingsError(f"{shown} is invalid: {exc}") from None
     return Settings(token=token, **given)
 
 

@@ -202,10 +202,7 @@ class Database:
 
         ``location`` is a SQLite file path, or a URL (``sqlite:///PATH``, ``postgresql://…``).
         """
-        target = location if isinstance(location, SqliteTarget | PostgresTarget) else (
-            parse_target(location)
-        )
-        backend = await _open_backend(target)
+        backend = await _open_backend(_target(location))
         try:
             if await migrations.has_foreign_tables(backend):
                 raise ForeignDatabaseError(backend.location)
@@ -710,6 +707,15 @@ class Database:
         else:
             await backup_file.backup_to_sqlite(self._backend, path)
         log.info("backed up %s to %s", self._backend.location, path)
+
+
+def _target(location: Path | str | Target) -> Target:
+    if isinstance(location, SqliteTarget | PostgresTarget):
+        return location
+    try:
+        return parse_target(location)
+    except ValueError as exc:
+        raise StorageError(str(exc)) from None
 
 
 async def _open_backend(target: Target) -> Backend:

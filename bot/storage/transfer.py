@@ -15,7 +15,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.storage.backend import Executor, Row
+from bot.storage.backend import Backend, Executor, Row
 from bot.storage.dialect import Dialect
 from bot.storage.errors import StorageError
 
@@ -150,3 +150,26 @@ def _typed(value: object) -> str:
     if isinstance(value, str):
         return f"text:{value}"
     raise StorageError(f"a value of type {type(value).__name__} cannot be compared across backends")
+
+
+async def copy_database(source: Backend, target: Backend, *, replace: bool) -> list[TableCheck]:
+    """Copy every table from ``source`` into ``target`` in one target transaction, and
+    return each table's counts and checksums on both sides (read back, not assumed).
+
+    Without ``replace`` the target must hold no rows (``migrate`` never merges two
+    installations); with it, the target's rows are deleted first (``restore``). Run it with
+    the bot stopped: the source is read from one snapshot, so rows written meanwhile would
+    be left behind.
+    """
+    if not replace and (held := await row_counts(target)):
+        raise StorageError(
+            f"{target.location} already holds {held} rows; migrate copies into an empty "
+            "database only (a new one, or drop its tables first)"
+        )
+    async with source.snapshot() as snap:
+        before = await checksums(snap)
+        async with target.transaction() as tx:
+            if replace:
+                await clear_tables(tx)
+            await copy_tables(snap, tx, target.dialect)
+    return compare(before, await checksums(target))
