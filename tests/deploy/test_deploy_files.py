@@ -58,3 +58,13 @@ def test_systemd_unit_parses(tmp_path: Path) -> None:
         ["systemd-analyze", "verify", str(checked)], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+
+
+def test_postgres_compose_points_the_bot_at_its_database() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.postgres.yaml").read_text())
+    bot, server = compose["services"]["lyricbot"], compose["services"]["postgres"]
+    url = bot["environment"]["LYRICBOT_DATABASE_URL"]
+    assert url.startswith("postgresql://lyricbot:") and url.endswith("@postgres:5432/lyricbot")
+    assert bot["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert server["environment"]["POSTGRES_DB"] == "lyricbot"
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in server["volumes"])
