@@ -65,6 +65,7 @@ class Settings:
     train_threads: int = 1
     retrain_minutes: float = 10.0
     health_port: int = 8377
+    serving_poll_seconds: float = 5.0
 
     @property
     def database(self) -> Target:
@@ -155,6 +156,7 @@ FIELDS: list[tuple[str, str, Callable[[str], Any]]] = [
     ("LYRICBOT_TRAIN_THREADS", "train_threads", _positive(int)),
     ("LYRICBOT_RETRAIN_MINUTES", "retrain_minutes", _positive(float)),
     ("LYRICBOT_HEALTH_PORT", "health_port", int),
+    ("LYRICBOT_SERVING_POLL_SECONDS", "serving_poll_seconds", _positive(float)),
 ]
 
 

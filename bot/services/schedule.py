@@ -1,9 +1,14 @@
-"""The nightly retrain: APScheduler runs the same pipeline as /retrain on a cron schedule."""
+"""The nightly retrain: APScheduler runs the same pipeline as /retrain on a cron schedule.
+
+Every bot process schedules it, and exactly one runs it: the job takes a lock held across the
+processes of one database (``bot.storage.locks``), and under it skips a night another process
+has already recorded a scheduled run for. A process that dies mid-run lets the lock go.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -12,9 +17,13 @@ from bot.cron import cron_trigger
 from bot.services.errors import UserFacingError
 from bot.services.training import RetrainRequest, TrainingService
 from bot.settings import Settings
+from bot.storage.locks import try_lock
 
 log = logging.getLogger(__name__)
 JOB_ID = "nightly-retrain"
+LOCK = "nightly-retrain"
+SAME_NIGHT = timedelta(hours=1)
+"""A scheduled run started this recently was tonight's (the misfire grace is an hour too)."""
 
 
 class NightlyRetrain:
@@ -37,6 +46,20 @@ class NightlyRetrain:
         self.scheduler.start()
 
     async def run_once(self) -> None:
+        async with try_lock(self.training.db.backend, LOCK) as mine:
+            if not mine:
+                log.info("nightly retrain: another process is running it")
+            elif await self._ran_tonight():
+                log.info("nightly retrain: another process already ran it tonight")
+            else:
+                await self._retrain()
+
+    async def _ran_tonight(self) -> bool:
+        last = await self.training.db.last_training_run()
+        recent = datetime.now(UTC) - SAME_NIGHT
+        return last is not None and last.trigger == "scheduled" and last.started_at > recent
+
+    async def _retrain(self) -> None:
         try:
             run = await self.training.retrain(RetrainRequest(trigger="scheduled"))
         except UserFacingError as exc:

@@ -111,9 +111,7 @@ class _PostgresExecutor:
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec(
-        "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
-    )
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
 class PostgresBackend:
@@ -169,8 +167,9 @@ class PostgresBackend:
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[_PostgresExecutor]:
-        async with self._open_pool().acquire() as conn, conn.transaction(
-            isolation="repeatable_read", readonly=True
+        async with (
+            self._open_pool().acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
         ):
             yield _PostgresExecutor(conn)
 

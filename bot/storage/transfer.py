@@ -124,9 +124,9 @@ async def checksums(
     return sums
 
 
-def compare(source: dict[str, tuple[int, str]], target: dict[str, tuple[int, str]]) -> list[
-    TableCheck
-]:
+def compare(
+    source: dict[str, tuple[int, str]], target: dict[str, tuple[int, str]]
+) -> list[TableCheck]:
     return [
         TableCheck(table, rows, target[table][0], checksum, target[table][1])
         for table, (rows, checksum) in source.items()

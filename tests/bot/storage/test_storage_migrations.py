@@ -133,8 +133,8 @@ async def test_upgrade_from_first_migration_keeps_rows(
     assert await migrate(bare, MIGRATIONS[:1]) == 1
     # Rows written the way version-1 code wrote them.
     await bare.execute(
-            "INSERT INTO generations (id, created_at, source, guild_id, seed, params_json,"
-            " model_version, output, status) VALUES (7, '2024-01-02T03:04:05.000000+00:00',"
+        "INSERT INTO generations (id, created_at, source, guild_id, seed, params_json,"
+        " model_version, output, status) VALUES (7, '2024-01-02T03:04:05.000000+00:00',"
         " 'discord', 42, 'old seed', '{\"temperature\": 0.7}', 'lstm-v0', 'old song', 'ok')"
     )
     await bare.execute(
