@@ -18,7 +18,7 @@ import discord
 
 from bot.backup import backup, restore
 from bot.console import run_console
-from bot.discord_app.client import LyricBot, health_report
+from bot.discord_app.client import LyricBot, health_report, make_bot
 from bot.discord_app.connect import log_in
 from bot.doctor import diagnose
 from bot.health import HealthServer
@@ -29,7 +29,7 @@ from bot.services.corpus import CorpusService
 from bot.services.errors import UserFacingError
 from bot.services.html_report import write_report
 from bot.services.proposals import MIN_MEAN, MIN_RATERS, describe_proposals, propose_highly_rated
-from bot.settings import Settings, SettingsError, load_settings, read_environment
+from bot.settings import Settings, SettingsError, check_shards, load_settings, read_environment
 from bot.storage import Database, StorageError, export
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lyricbot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("run", help="run the Discord bot").set_defaults(handler=run_bot)
+    cmd = sub.add_parser("run", help="run the Discord bot")
+    cmd.add_argument("--shards", type=_shard_ids, help="shard ids this process runs: 0,1")
+    cmd.add_argument("--shard-count", type=int, help="shards in all, over every process")
+    cmd.set_defaults(handler=run_bot)
     sub.add_parser("console", help="the bot's commands in a terminal, no token needed")
     sub.choices["console"].set_defaults(handler=console)
     cmd = sub.add_parser("export", help="write the generation log for human evaluation")
@@ -98,7 +101,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _shard_ids(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"shard ids are numbers like 0,1, not {text!r}") from None
+
+
+def _with_shards(settings: Settings, args: argparse.Namespace) -> Settings:
+    """`--shards`/`--shard-count` win over LYRICBOT_SHARDS/LYRICBOT_SHARD_COUNT."""
+    shard_ids = args.shards if args.shards is not None else settings.shard_ids
+    shard_count = args.shard_count if args.shard_count is not None else settings.shard_count
+    return check_shards(replace(settings, shard_ids=shard_ids, shard_count=shard_count))
+
+
 async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
+    settings = _with_shards(settings, args)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -109,7 +127,7 @@ async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
         if settings.health_port:
             await health.start()
         try:
-            bot = await log_in(lambda: LyricBot(settings, services), settings.token, stop)
+            bot = await log_in(lambda: make_bot(settings, services), settings.token, stop)
             if bot is not None:
                 await serve(bot, services, stop)
         finally:

@@ -66,6 +66,14 @@ class Settings:
     retrain_minutes: float = 10.0
     health_port: int = 8377
     serving_poll_seconds: float = 5.0
+    shard_ids: tuple[int, ...] = ()
+    shard_count: int = 0
+
+    @property
+    def sharded(self) -> bool:
+        """Run as discord.py's AutoShardedBot: some shards of a total (or every shard of
+        Discord's recommended count, with ``shard_count`` 0 and no ids)."""
+        return bool(self.shard_ids or self.shard_count)
 
     @property
     def database(self) -> Target:
@@ -157,6 +165,8 @@ FIELDS: list[tuple[str, str, Callable[[str], Any]]] = [
     ("LYRICBOT_RETRAIN_MINUTES", "retrain_minutes", _positive(float)),
     ("LYRICBOT_HEALTH_PORT", "health_port", int),
     ("LYRICBOT_SERVING_POLL_SECONDS", "serving_poll_seconds", _positive(float)),
+    ("LYRICBOT_SHARDS", "shard_ids", _ids),
+    ("LYRICBOT_SHARD_COUNT", "shard_count", _positive(int)),
 ]
 
 
@@ -195,7 +205,17 @@ def load_settings(env: Mapping[str, str], *, require_token: bool = True) -> Sett
         except ValueError as exc:
             shown = variable if variable in SECRET_VARIABLES else f"{variable}={raw!r}"
             raise SettingsError(f"{shown} is invalid: {exc}") from None
-    return Settings(token=token, **given)
+    return check_shards(Settings(token=token, **given))
+
+
+def check_shards(settings: Settings) -> Settings:
+    """Shard ids need the total they are of, and each must be below it."""
+    ids, count = settings.shard_ids, settings.shard_count
+    if ids and not count:
+        raise SettingsError("LYRICBOT_SHARDS (--shards) needs LYRICBOT_SHARD_COUNT (--shard-count)")
+    if any(not 0 <= i < count for i in ids) or len(set(ids)) != len(ids):
+        raise SettingsError(f"shards {ids} must be distinct and each below the shard count {count}")
+    return settings
 
 
 def _check_names(env: Mapping[str, str]) -> None:

@@ -15,6 +15,7 @@ from typing import Literal
 from bot.services.errors import InvalidRequest
 from bot.settings import Settings
 from bot.storage import CorpusEntry, Database, DuplicateEntryError, NewCorpusEntry
+from bot.storage.locks import hold_lock
 from lyriccore.corpus import (
     corpus_files,
     corpus_fingerprint,
@@ -114,16 +115,18 @@ class CorpusService:
 
     async def ensure_starter(self) -> int:
         """Seed an empty corpus with the shipped starter songs, approved: they were written for
-        this project. Returns how many were added."""
-        counts = await self.db.corpus_counts()
-        if sum(counts.values()):
-            return 0
-        songs = starter_documents()
-        for song in songs:
-            await self.submit(
-                song, source="starter", approve=True, title="starter",
-                licence="original lyrics written for lyricbot",
-            )  # fmt: skip
+        this project. Returns how many were added. Bot processes starting together on one
+        database take turns, so the second finds the corpus seeded."""
+        async with hold_lock(self.db.backend, "starter-corpus"):
+            counts = await self.db.corpus_counts()
+            if sum(counts.values()):
+                return 0
+            songs = starter_documents()
+            for song in songs:
+                await self.submit(
+                    song, source="starter", approve=True, title="starter",
+                    licence="original lyrics written for lyricbot",
+                )  # fmt: skip
         return len(songs)
 
     async def review(
