@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from bot.storage.backend import Backend, Executor, Row
@@ -62,15 +62,14 @@ class TableCheck:
         )
 
 
-async def _pages(db: Executor, table: str, key: str) -> list[list[Row]]:
-    pages: list[list[Row]] = []
+async def _pages(db: Executor, table: str, key: str) -> AsyncIterator[list[Row]]:
+    """The table's rows in key order, a page at a time: memory stays bounded however big."""
     offset = 0
     while rows := await db.fetchall(
         f"SELECT * FROM {table} ORDER BY {key} LIMIT ? OFFSET ?", (PAGE_SIZE, offset)
     ):
-        pages.append(rows)
+        yield rows
         offset += len(rows)
-    return pages
 
 
 async def row_counts(db: Executor, tables: Sequence[tuple[str, str]] = COPIED_TABLES) -> int:
@@ -90,7 +89,7 @@ async def copy_tables(
     """Insert every row of ``tables`` from ``source`` into ``target``, ids and all; run it
     inside a target transaction so a failure leaves the target as it was."""
     for table, key in tables:
-        for rows in await _pages(source, table, key):
+        async for rows in _pages(source, table, key):
             columns = list(rows[0].keys())
             marks = ", ".join("?" for _ in columns)
             sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
@@ -116,7 +115,7 @@ async def checksums(
     sums: dict[str, tuple[int, str]] = {}
     for table, key in tables:
         digest, count = hashlib.sha256(), 0
-        for rows in await _pages(db, table, key):
+        async for rows in _pages(db, table, key):
             for row in rows:
                 digest.update(_canonical(row).encode("utf-8"))
                 count += 1
