@@ -22,8 +22,9 @@ from bot.storage.locks import try_lock
 log = logging.getLogger(__name__)
 JOB_ID = "nightly-retrain"
 LOCK = "nightly-retrain"
-SAME_NIGHT = timedelta(hours=1)
-"""A scheduled run started this recently was tonight's (the misfire grace is an hour too)."""
+SAME_FIRING = timedelta(hours=1)
+"""A scheduled run started this recently belongs to this firing (the misfire grace is an
+hour too), or within half the time to the next firing on a schedule tighter than that."""
 
 
 class NightlyRetrain:
@@ -49,15 +50,17 @@ class NightlyRetrain:
         async with try_lock(self.training.db.backend, LOCK) as mine:
             if not mine:
                 log.info("nightly retrain: another process is running it")
-            elif await self._ran_tonight():
-                log.info("nightly retrain: another process already ran it tonight")
+            elif await self._ran_this_firing():
+                log.info("nightly retrain: another process already ran this one")
             else:
                 await self._retrain()
 
-    async def _ran_tonight(self) -> bool:
+    async def _ran_this_firing(self) -> bool:
         last = await self.training.db.last_training_run()
-        recent = datetime.now(UTC) - SAME_NIGHT
-        return last is not None and last.trigger == "scheduled" and last.started_at > recent
+        now = datetime.now(UTC)
+        upcoming = self.next_run()  # already moved on to the next firing when this one runs
+        window = SAME_FIRING if upcoming is None else min(SAME_FIRING, (upcoming - now) / 2)
+        return last is not None and last.trigger == "scheduled" and last.started_at > now - window
 
     async def _retrain(self) -> None:
         try:
