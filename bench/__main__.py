@@ -1,6 +1,6 @@
 """`python -m bench [SUITE] [--quick]` (SUITE: all, train, ddp, generate, serve, curves, quality,
-crossstyle, songs, styles, bandit): run lyricbot's benchmarks and print one JSON report (also
-written to bench/results/latest.json).
+crossstyle, songs, styles, bandit, databases): run lyricbot's benchmarks and print one JSON
+report (also written to bench/results/latest.json).
 
 Progress goes to stderr; the report is the only thing on stdout.
 """
@@ -36,6 +36,7 @@ from bench.common import (
 from bench.concurrency import discord, service
 from bench.crossstyle import cross_style
 from bench.curves import curves
+from bench.databases import databases
 from bench.ddp import ddp_training
 from bench.generate_speed import generation
 from bench.latency import latency
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
             "songs",
             "styles",
             "bandit",
+            "databases",
         ),
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
@@ -157,6 +159,11 @@ def run(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
             watch = Contention()
             figures = asyncio.run(section(ctx, models["char"], args.gen_threads))
             results[f"serving_{name}"] = _filed(figures, watch)
+    if args.suite in ("all", "databases"):
+        models = models or models_for_generation(ctx)
+        watch = Contention()
+        figures = asyncio.run(databases(ctx, models["char"], args.gen_threads))
+        results["databases"] = _filed(figures, watch)
     return results
 
 

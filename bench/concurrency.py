@@ -57,7 +57,7 @@ def _latencies(millis: list[float]) -> dict[str, float]:
     }
 
 
-async def _users(
+async def users_asking(
     count: int, rounds: int, ask: Callable[[int, int], Awaitable[int]]
 ) -> dict[str, float]:
     """`count` users, each asking `rounds` times back to back; `ask` returns chars written.
@@ -82,7 +82,7 @@ async def _users(
     }
 
 
-def _models_folder(work_dir: Path, char_model: Path) -> Path:
+def models_folder(work_dir: Path, char_model: Path) -> Path:
     """The benchmark's char model as the bot's `starter`, in a fresh models folder."""
     root = work_dir / "serving-models"
     shutil.rmtree(root, ignore_errors=True)
@@ -95,7 +95,7 @@ async def service(ctx: Context, char_model: Path, threads: int) -> dict[str, Any
     settings = Settings(
         token="bench-token-not-real",
         db_path=ctx.work_dir / "service-bench.db",
-        models_dir=_models_folder(ctx.work_dir, char_model),
+        models_dir=models_folder(ctx.work_dir, char_model),
         cooldown_rate=0,
         workers=max(sizes.concurrency),
         generation_threads=threads,
@@ -156,7 +156,7 @@ async def _song_forms(
             log.info("service layer: /lyrics (%s) from %d users", form, users)
             first_lines.clear()
             figures[form][str(users)] = {
-                **await _users(users, rounds, lyrics),
+                **await users_asking(users, rounds, lyrics),
                 "first_line_p50_ms": median(first_lines),
                 "first_line_p95_ms": percentile(first_lines, 95),
             }
@@ -227,7 +227,7 @@ async def discord(ctx: Context, char_model: Path, threads: int) -> dict[str, Any
             "DISCORD_TOKEN": fake.token,
             "DISCORD_GUILD_IDS": str(fake.guild_id),
             "LYRICBOT_DB": str(ctx.work_dir / "discord-bench.db"),
-            "LYRICBOT_MODELS": str(_models_folder(ctx.work_dir, char_model)),
+            "LYRICBOT_MODELS": str(models_folder(ctx.work_dir, char_model)),
             "LYRICBOT_COOLDOWN_RATE": "0",
             "LYRICBOT_HEALTH_PORT": str(port),
             "LYRICBOT_RETRAIN_MINUTES": str(sizes.retrain_minutes),
@@ -249,16 +249,16 @@ async def discord(ctx: Context, char_model: Path, threads: int) -> dict[str, Any
         async with BotProcess(fake, ["bot", "run"], env=env, cwd=ctx.work_dir) as bot:
             await fake.wait_until_identified(60)
             await fake.wait_until_synced(60)
-            await _users(2, 1, lyrics)  # warm-up: the model is loaded and has answered
+            await users_asking(2, 1, lyrics)  # warm-up: the model is loaded and has answered
             log.info("fake Discord: /lyrics from %d users", users)
             for values in streaming.values():
                 values.clear()
-            quiet = await _users(users, sizes.latency_rounds, lyrics)
+            quiet = await users_asking(users, sizes.latency_rounds, lyrics)
             quiet["streaming"] = _streaming_summary(streaming)
             log.info("fake Discord: the same while a retrain runs")
             await fake.invoke_slash("retrain", {}, user=admin)
             await _training_started()
-            training = await _users(users, sizes.latency_rounds, lyrics)
+            training = await users_asking(users, sizes.latency_rounds, lyrics)
             still_training = _training_cpu_seconds() > RETRAIN_CPU_SECONDS
             # Read whatever it says: 503 (not healthy right now) comes with the same report.
             _, health = await asyncio.to_thread(fetch, f"http://127.0.0.1:{port}/health")

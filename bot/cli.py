@@ -1,4 +1,4 @@
-"""`lyricbot run|console|export|report`: the bot's command line.
+"""`lyricbot run|console|export|report|migrate|…`: the bot's command line.
 
 Known problems (a bad setting, an unreadable database) end with one line and exit status 2.
 """
@@ -18,17 +18,18 @@ import discord
 
 from bot.backup import backup, restore
 from bot.console import run_console
-from bot.discord_app.client import LyricBot, health_report
+from bot.discord_app.client import LyricBot, health_report, make_bot
 from bot.discord_app.connect import log_in
 from bot.doctor import diagnose
 from bot.health import HealthServer
 from bot.logging_setup import configure_logging
+from bot.migrate import migrate_database
 from bot.services.container import Services, open_services
 from bot.services.corpus import CorpusService
 from bot.services.errors import UserFacingError
 from bot.services.html_report import write_report
 from bot.services.proposals import MIN_MEAN, MIN_RATERS, describe_proposals, propose_highly_rated
-from bot.settings import Settings, SettingsError, load_settings, read_environment
+from bot.settings import Settings, SettingsError, check_shards, load_settings, read_environment
 from bot.storage import Database, StorageError, export
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lyricbot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("run", help="run the Discord bot").set_defaults(handler=run_bot)
+    cmd = sub.add_parser("run", help="run the Discord bot")
+    cmd.add_argument("--shards", type=_shard_ids, help="shard ids this process runs: 0,1")
+    cmd.add_argument("--shard-count", type=int, help="shards in all, over every process")
+    cmd.set_defaults(handler=run_bot)
     sub.add_parser("console", help="the bot's commands in a terminal, no token needed")
     sub.choices["console"].set_defaults(handler=console)
     cmd = sub.add_parser("export", help="write the generation log for human evaluation")
@@ -87,13 +91,32 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = sub.add_parser("backup", help="online backup of the database and serving model")
     cmd.add_argument("target", type=Path, help="folder to write the backup into")
     cmd.set_defaults(handler=backup_command)
+    cmd = sub.add_parser("migrate", help="copy the installation into another (empty) database")
+    cmd.add_argument("--from", dest="source", required=True, help="sqlite:///PATH or a path")
+    cmd.add_argument("--to", dest="target", required=True, help="postgresql://… (or sqlite:///…)")
+    cmd.set_defaults(handler=migrate_command)
     cmd = sub.add_parser("restore", help="restore a backup (stop the bot first)")
     cmd.add_argument("source", type=Path, help="a folder written by `lyricbot backup`")
     cmd.set_defaults(handler=restore_command)
     return parser
 
 
+def _shard_ids(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"shard ids are numbers like 0,1, not {text!r}") from None
+
+
+def _with_shards(settings: Settings, args: argparse.Namespace) -> Settings:
+    """`--shards`/`--shard-count` win over LYRICBOT_SHARDS/LYRICBOT_SHARD_COUNT."""
+    shard_ids = args.shards if args.shards is not None else settings.shard_ids
+    shard_count = args.shard_count if args.shard_count is not None else settings.shard_count
+    return check_shards(replace(settings, shard_ids=shard_ids, shard_count=shard_count))
+
+
 async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
+    settings = _with_shards(settings, args)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -104,7 +127,7 @@ async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
         if settings.health_port:
             await health.start()
         try:
-            bot = await log_in(lambda: LyricBot(settings, services), settings.token, stop)
+            bot = await log_in(lambda: make_bot(settings, services), settings.token, stop)
             if bot is not None:
                 await serve(bot, services, stop)
         finally:
@@ -138,7 +161,7 @@ async def console(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def export_log(settings: Settings, args: argparse.Namespace) -> int:
-    async with await Database.open(settings.db_path) as db:
+    async with await Database.open(settings.database) as db:
         count = await export(db, args.out or sys.stdout, args.format)
     if args.out:
         print(f"wrote {count} generations to {args.out}", file=sys.stderr)
@@ -146,7 +169,7 @@ async def export_log(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def report_command(settings: Settings, args: argparse.Namespace) -> int:
-    async with await Database.open(settings.db_path) as db:
+    async with await Database.open(settings.database) as db:
         data = await write_report(db, args.out, guild_id=args.guild, export_to=args.export)
     ratings = data.evaluation.overall.ratings
     print(f"wrote {args.out}: {ratings} ratings, open it in a browser", file=sys.stderr)
@@ -154,7 +177,7 @@ async def report_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def import_corpus(settings: Settings, args: argparse.Namespace) -> int:
-    async with await Database.open(settings.db_path) as db:
+    async with await Database.open(settings.database) as db:
         corpus = CorpusService(db, settings)
         try:
             added, present = await corpus.import_path(
@@ -169,7 +192,7 @@ async def import_corpus(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def propose_corpus(settings: Settings, args: argparse.Namespace) -> int:
-    async with await Database.open(settings.db_path) as db:
+    async with await Database.open(settings.database) as db:
         proposals = await propose_highly_rated(
             db, CorpusService(db, settings), proposer=None, guild_id=args.guild,
             min_mean=args.min_mean, min_raters=args.min_raters,
@@ -193,9 +216,16 @@ async def backup_command(settings: Settings, args: argparse.Namespace) -> int:
 
 async def restore_command(settings: Settings, args: argparse.Namespace) -> int:
     try:
-        serving = await asyncio.to_thread(restore, settings, args.source)
+        serving = await restore(settings, args.source)
     except UserFacingError as exc:
         print(f"lyricbot: error: {exc}", file=sys.stderr)
         return 2
-    print(f"restored {settings.db_path} and model {serving or '(none)'} from {args.source}")
+    where = settings.database.masked
+    print(f"restored {where} and model {serving or '(none)'} from {args.source}")
     return 0
+
+
+async def migrate_command(settings: Settings, args: argparse.Namespace) -> int:
+    checks, report = await migrate_database(args.source, args.target)
+    print(report)
+    return 0 if all(check.ok for check in checks) else 1

@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.services.registry import ModelRegistry
 from bot.settings import Settings
 from bot.storage import LATEST_VERSION, Database, StorageError
+from bot.storage.urls import SqliteTarget, Target
 from lyriccore.checkpoint import LAST, load_model
 from lyriccore.errors import CheckpointError
 
@@ -25,15 +26,18 @@ class Finding:
         return f"{'ok  ' if self.ok else 'FAIL'}  {self.what}"
 
 
-async def check_database(path: Path) -> list[Finding]:
-    if not await asyncio.to_thread(path.exists):
+async def check_database(target: Target) -> list[Finding]:
+    """A SQLite file that is not there yet is fine (created at start); a PostgreSQL server
+    that cannot be reached is not."""
+    path = target.path if isinstance(target, SqliteTarget) else None
+    if path is not None and not await asyncio.to_thread(path.exists):
         return [Finding(True, f"database {path} does not exist yet; it is created at start")]
     try:
-        async with await Database.open(path) as db:
+        async with await Database.open(target) as db:
             integrity = await db.integrity_check()
             version = await db.schema_version()
     except StorageError as exc:
-        return [Finding(False, f"database {path}: {exc}")]
+        return [Finding(False, f"database {target.masked}: {exc}")]
     return [
         Finding(integrity == "ok", f"database integrity: {integrity}"),
         Finding(
@@ -73,7 +77,7 @@ def check_disk(paths: list[Path]) -> list[Finding]:
 async def diagnose(settings: Settings) -> list[Finding]:
     token = "set" if settings.token else "missing (needed for `lyricbot run`)"
     findings = [Finding(bool(settings.token), f"settings read; DISCORD_TOKEN {token}")]
-    findings += await check_database(settings.db_path)
+    findings += await check_database(settings.database)
     findings += check_models(settings.models_dir, settings.default_model)
     findings += check_disk([settings.db_path.parent, settings.models_dir])
     return findings

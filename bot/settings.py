@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 from bot.cron import cron_trigger
+from bot.storage.urls import SqliteTarget, Target, parse_target
 from lyriccore.sampling import WORD_MODES
 
 T = TypeVar("T")
@@ -40,6 +41,7 @@ class Settings:
     token: str = field(repr=False)
     guild_ids: tuple[int, ...] = ()
     db_path: Path = Path("data/lyricbot.db")
+    database_url: str = field(default="", repr=False)  # may hold a password
     models_dir: Path = Path("models")
     default_model: str = "starter"
     admin_role_ids: frozenset[int] = frozenset()
@@ -66,6 +68,21 @@ class Settings:
     train_launcher: str | None = None  # a cluster's torchrun command line (deploy/README.md)
     retrain_minutes: float = 10.0
     health_port: int = 8377
+    serving_poll_seconds: float = 5.0
+    shard_ids: tuple[int, ...] = ()
+    shard_count: int = 0
+
+    @property
+    def sharded(self) -> bool:
+        """Run as discord.py's AutoShardedBot: some shards of a total (or every shard of
+        Discord's recommended count, with ``shard_count`` 0 and no ids)."""
+        return bool(self.shard_ids or self.shard_count)
+
+    @property
+    def database(self) -> Target:
+        """``LYRICBOT_DATABASE_URL`` when set (PostgreSQL, or SQLite by URL), else the
+        SQLite file at ``LYRICBOT_DB``."""
+        return parse_target(self.database_url) if self.database_url else SqliteTarget(self.db_path)
 
 
 def _ids(text: str) -> tuple[int, ...]:
@@ -116,6 +133,11 @@ def _launcher(text: str) -> str:
     return text
 
 
+def _database_url(text: str) -> str:
+    parse_target(text)  # raises ValueError naming the scheme it cannot use
+    return text
+
+
 def _level(text: str) -> str:
     level = text.upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -127,6 +149,7 @@ def _level(text: str) -> str:
 FIELDS: list[tuple[str, str, Callable[[str], Any]]] = [
     ("DISCORD_GUILD_IDS", "guild_ids", _ids),
     ("LYRICBOT_DB", "db_path", Path),
+    ("LYRICBOT_DATABASE_URL", "database_url", _database_url),
     ("LYRICBOT_MODELS", "models_dir", Path),
     ("LYRICBOT_DEFAULT_MODEL", "default_model", str),
     ("LYRICBOT_ADMIN_ROLE_IDS", "admin_role_ids", lambda t: frozenset(_ids(t))),
@@ -153,8 +176,14 @@ FIELDS: list[tuple[str, str, Callable[[str], Any]]] = [
     ("LYRICBOT_TRAIN_LAUNCHER", "train_launcher", _launcher),
     ("LYRICBOT_RETRAIN_MINUTES", "retrain_minutes", _positive(float)),
     ("LYRICBOT_HEALTH_PORT", "health_port", int),
+    ("LYRICBOT_SERVING_POLL_SECONDS", "serving_poll_seconds", _positive(float)),
+    ("LYRICBOT_SHARDS", "shard_ids", _ids),
+    ("LYRICBOT_SHARD_COUNT", "shard_count", _positive(int)),
 ]
 
+
+# Values never echoed in an error: a database URL may carry its password.
+SECRET_VARIABLES = frozenset({"LYRICBOT_DATABASE_URL"})
 
 # Settings that were renamed: an old name still in someone's .env is pointed to the new one.
 RENAMED = {"LYRICBOT_TORCH_THREADS": "LYRICBOT_GENERATION_THREADS"}
@@ -186,8 +215,19 @@ def load_settings(env: Mapping[str, str], *, require_token: bool = True) -> Sett
         try:
             given[name] = parse(raw)
         except ValueError as exc:
-            raise SettingsError(f"{variable}={raw!r} is invalid: {exc}") from None
-    return Settings(token=token, **given)
+            shown = variable if variable in SECRET_VARIABLES else f"{variable}={raw!r}"
+            raise SettingsError(f"{shown} is invalid: {exc}") from None
+    return check_shards(Settings(token=token, **given))
+
+
+def check_shards(settings: Settings) -> Settings:
+    """Shard ids need the total they are of, and each must be below it."""
+    ids, count = settings.shard_ids, settings.shard_count
+    if ids and not count:
+        raise SettingsError("LYRICBOT_SHARDS (--shards) needs LYRICBOT_SHARD_COUNT (--shard-count)")
+    if any(not 0 <= i < count for i in ids) or len(set(ids)) != len(ids):
+        raise SettingsError(f"shards {ids} must be distinct and each below the shard count {count}")
+    return settings
 
 
 def _check_names(env: Mapping[str, str]) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
+from pgserver import PostgresMissing, PostgresServer, running_server
 
 from lyriccore.config import TrainConfig
 from lyriccore.corpus import Corpus, load_corpus
@@ -49,3 +53,31 @@ def word_model(tmp_path_factory: pytest.TempPathFactory, starter_corpus: Corpus)
     config = TrainConfig(level="word", lowercase=True, min_freq=2, **TINY)
     train(starter_corpus, config, out, progress=False)
     return out
+
+
+# -- a real PostgreSQL server, one per session, a fresh database per test -----------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """Fails (never skips) every test that needs it when PostgreSQL is not installed."""
+    try:
+        with running_server() as server:
+            yield server
+    except PostgresMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture
+async def postgres_url(postgres_server: PostgresServer) -> AsyncIterator[str]:
+    """A new, empty database on the session's server, dropped after the test."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(postgres_server.url())
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+        try:
+            yield postgres_server.url(name)
+        finally:
+            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.close()

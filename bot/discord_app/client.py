@@ -14,6 +14,7 @@ from bot.discord_app.answers import reply_privately
 from bot.discord_app.buttons import DYNAMIC_ITEMS, answer_buttons
 from bot.discord_app.checks import LyricsRate
 from bot.discord_app.formatting import NO_PINGS
+from bot.discord_app.identify import IdentifyPacer
 from bot.discord_app.option_types import wrong_option
 from bot.discord_app.recovery import answer_stranded
 from bot.discord_app.streaming import EditBudget
@@ -69,7 +70,7 @@ class LyricTree(app_commands.CommandTree["LyricBot"]):
 
 
 class LyricBot(commands.Bot):
-    def __init__(self, settings: Settings, services: Services) -> None:
+    def __init__(self, settings: Settings, services: Services, **gateway: Any) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
         intents.guild_reactions = True
@@ -78,6 +79,7 @@ class LyricBot(commands.Bot):
             intents=intents,
             allowed_mentions=NO_PINGS,
             tree_cls=LyricTree,
+            **gateway,
         )
         self.settings = settings
         self.services = services
@@ -149,6 +151,39 @@ class LyricBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("connected as %s (%s)", self.user, self.user.id if self.user else "?")
+
+
+class ShardedLyricBot(LyricBot, commands.AutoShardedBot):
+    """The same bot over several shards in one process (``--shards 0,1 --shard-count 4``);
+    other processes run the other shards against the same database."""
+
+    def __init__(self, settings: Settings, services: Services) -> None:
+        super().__init__(
+            settings,
+            services,
+            shard_ids=list(settings.shard_ids) or None,
+            shard_count=settings.shard_count or None,
+        )
+        self.identify_pacer = IdentifyPacer(services.db.backend)
+        self._max_concurrency: int | None = None
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Paced across processes through the database, not by discord.py's 5 s sleep."""
+        if self._max_concurrency is None:
+            _, _, limits = await self.http.get_bot_gateway()
+            self._max_concurrency = int(limits["max_concurrency"])
+        await self.identify_pacer.wait_turn(shard_id or 0, self._max_concurrency)
+
+    async def close(self) -> None:
+        await self.identify_pacer.close()
+        await super().close()
+
+
+def make_bot(settings: Settings, services: Services) -> LyricBot:
+    """A sharded bot when shards are configured, else the plain one-connection bot."""
+    if settings.sharded:
+        return ShardedLyricBot(settings, services)
+    return LyricBot(settings, services)
 
 
 def health_report(services: Services, bot: LyricBot | None) -> dict[str, object]:

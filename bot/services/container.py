@@ -40,7 +40,7 @@ class Services:
 async def open_services(settings: Settings, *, schedule: bool = False) -> AsyncIterator[Services]:
     """Open the database, the engine and (for the bot) the nightly schedule; close them all
     on the way out, whatever happened."""
-    db = await Database.open(settings.db_path)
+    db = await Database.open(settings.database)
     engine = EngineService(settings, ModelRegistry(settings.models_dir))
     corpus = CorpusService(db, settings)
     training = TrainingService(settings, db, engine, corpus)

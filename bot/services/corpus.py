@@ -15,6 +15,7 @@ from typing import Literal
 from bot.services.errors import InvalidRequest
 from bot.settings import Settings
 from bot.storage import CorpusEntry, Database, DuplicateEntryError, NewCorpusEntry
+from bot.storage.locks import hold_lock
 from lyriccore.corpus import (
     Document,
     build_corpus,
@@ -138,18 +139,20 @@ class CorpusService:
     async def ensure_starter(self) -> int:
         """Seed an empty corpus with the shipped starter songs, approved: they were written for
         this project. Returns how many were added. A corpus seeded by a version before style
-        tokens gets its starter songs' styles instead."""
+        tokens gets its starter songs' styles instead. Bot processes starting together on one
+        database take turns, so the second finds the corpus seeded."""
         songs = starter_documents()
-        counts = await self.db.corpus_counts()
-        if sum(counts.values()):
-            styles = {document_sha256(s.text): s.style for s in songs if s.style}
-            await self.db.label_unstyled_entries(styles)
-            return 0
-        for song in songs:
-            await self.submit(
-                song.text, source="starter", approve=True, title="starter",
-                licence="original lyrics written for lyricbot", style=song.style,
-            )  # fmt: skip
+        async with hold_lock(self.db.backend, "starter-corpus"):
+            counts = await self.db.corpus_counts()
+            if sum(counts.values()):
+                styles = {document_sha256(s.text): s.style for s in songs if s.style}
+                await self.db.label_unstyled_entries(styles)
+                return 0
+            for song in songs:
+                await self.submit(
+                    song.text, source="starter", approve=True, title="starter",
+                    licence="original lyrics written for lyricbot", style=song.style,
+                )  # fmt: skip
         return len(songs)
 
     async def review(

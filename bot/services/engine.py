@@ -65,6 +65,8 @@ class EngineService:
         self._load_lock = asyncio.Lock()
         self.warm_up: WarmUp | None = None  # set by TrainingService while the first model trains
         self._serving = registry.serving() or settings.default_model
+        self._serving_poll = settings.serving_poll_seconds
+        self._serving_read = time.monotonic()
 
     @property
     def warming_up(self) -> bool:
@@ -72,7 +74,15 @@ class EngineService:
 
     @property
     def default_model(self) -> str:
-        """The serving version: the last promoted or rolled-back one, else the configured."""
+        """The serving version: the last promoted or rolled-back one, else the configured.
+
+        The registry's pointer file is read again every ``serving_poll_seconds``, so a model
+        another bot process promoted on the same models folder is served here too, without a
+        restart (a few hundred bytes read; the model itself loads on its next request)."""
+        now = time.monotonic()
+        if now - self._serving_read >= self._serving_poll:
+            self._serving_read = now
+            self._serving = self.registry.serving() or self._serving
         return self._serving
 
     async def serve(self, name: str) -> Generator:

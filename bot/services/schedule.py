@@ -1,9 +1,14 @@
-"""The nightly retrain: APScheduler runs the same pipeline as /retrain on a cron schedule."""
+"""The nightly retrain: APScheduler runs the same pipeline as /retrain on a cron schedule.
+
+Every bot process schedules it, and exactly one runs it: the job takes a lock held across the
+processes of one database (``bot.storage.locks``), and under it skips a night another process
+has already recorded a scheduled run for. A process that dies mid-run lets the lock go.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -12,9 +17,14 @@ from bot.cron import cron_trigger
 from bot.services.errors import UserFacingError
 from bot.services.training import RetrainRequest, TrainingService
 from bot.settings import Settings
+from bot.storage.locks import try_lock
 
 log = logging.getLogger(__name__)
 JOB_ID = "nightly-retrain"
+LOCK = "nightly-retrain"
+SAME_FIRING = timedelta(hours=1)
+"""A scheduled run started this recently belongs to this firing (the misfire grace is an
+hour too), or within half the time to the next firing on a schedule tighter than that."""
 
 
 class NightlyRetrain:
@@ -37,6 +47,22 @@ class NightlyRetrain:
         self.scheduler.start()
 
     async def run_once(self) -> None:
+        async with try_lock(self.training.db.backend, LOCK) as mine:
+            if not mine:
+                log.info("nightly retrain: another process is running it")
+            elif await self._ran_this_firing():
+                log.info("nightly retrain: another process already ran this one")
+            else:
+                await self._retrain()
+
+    async def _ran_this_firing(self) -> bool:
+        last = await self.training.db.last_training_run()
+        now = datetime.now(UTC)
+        upcoming = self.next_run()  # already moved on to the next firing when this one runs
+        window = SAME_FIRING if upcoming is None else min(SAME_FIRING, (upcoming - now) / 2)
+        return last is not None and last.trigger == "scheduled" and last.started_at > now - window
+
+    async def _retrain(self) -> None:
         try:
             run = await self.training.retrain(RetrainRequest(trigger="scheduled"))
         except UserFacingError as exc:

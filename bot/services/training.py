@@ -31,6 +31,7 @@ from bot.services.processes import child_setup
 from bot.services.registry import FIRST_MODEL
 from bot.settings import Settings
 from bot.storage import Database, NewTrainingRun, TrainingRun
+from bot.storage.locks import try_lock
 from bot.training.protocol import Progress, Verdict, decode
 from lyriccore.checkpoint import load_model
 from lyriccore.corpus import save_documents
@@ -40,6 +41,10 @@ log = logging.getLogger(__name__)
 Trigger = Literal["manual", "scheduled", "starter"]
 ProgressCallback = Callable[["TrainingJob"], Awaitable[None]]
 WORKER = "bot.training.worker"
+
+
+TRAINING_LOCK = "training"
+"""Held by the one process of a database that is training; see ``bot.storage.locks``."""
 
 
 class AlreadyTraining(UserFacingError):
@@ -90,9 +95,16 @@ class TrainingService:
         self._first_model: asyncio.Task[None] | None = None
 
     async def recover(self) -> None:
-        """After a crash or restart: no half-written model stays, no run stays 'running'."""
-        self.engine.registry.clear_staging()
-        count = await self.db.mark_interrupted_runs("the bot stopped while it ran")
+        """After a crash or restart: no half-written model stays, no run stays 'running'.
+
+        Only when no process of this database is training (the training lock is free): a
+        run another bot process is in the middle of is neither interrupted nor deleted."""
+        async with try_lock(self.db.backend, TRAINING_LOCK) as alone:
+            if not alone:
+                log.info("another bot process is training; its run is left alone")
+                return
+            self.engine.registry.clear_staging()
+            count = await self.db.mark_interrupted_runs("the bot stopped while it ran")
         if count:
             log.warning("%d training run(s) were interrupted by a restart", count)
 
@@ -108,6 +120,8 @@ class TrainingService:
         try:
             run = await self.retrain(request, self._warm_up_progress)
             log.info("first model: %s", run.reason)
+        except UserFacingError as exc:  # another bot process is training it
+            log.info("first model: %s", exc)
         except Exception:
             log.exception("the first model could not be trained")
         finally:
@@ -126,7 +140,10 @@ class TrainingService:
             raise AlreadyTraining(self.job)
         self.job = TrainingJob(0, request)  # reserve at once: a second caller is refused
         try:
-            return await self._pipeline(request, self.job, on_progress)
+            async with try_lock(self.db.backend, TRAINING_LOCK) as mine:
+                if not mine:
+                    raise UserFacingError("A retrain is already running in another bot process.")
+                return await self._pipeline(request, self.job, on_progress)
         finally:
             self.job = None
 

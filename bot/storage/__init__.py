@@ -1,8 +1,9 @@
-"""SQLite storage for lyricbot: generations and their ratings (for /stats and human
-evaluation), the training corpus and its review, training runs, and the audit log.
+"""Storage for lyricbot, in a SQLite file (the default) or PostgreSQL: generations and their
+ratings (for /stats and human evaluation), the training corpus and its review, training runs,
+and the audit log.
 
 Open one ``Database`` at start-up and pass it to the services that need it; every write goes
-through that object's single connection.
+through that object and its backend (``backend.py``).
 """
 
 from bot.storage.database import Database

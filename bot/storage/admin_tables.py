@@ -8,12 +8,12 @@ its single write path and turn rows into records with the functions below.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from bot.storage.backend import Row
 from bot.storage.records import (
     AuditEntry,
     CorpusEntry,
@@ -154,7 +154,7 @@ def run_values(new: NewTrainingRun) -> dict[str, Any]:
     }
 
 
-def corpus_entry(row: sqlite3.Row) -> CorpusEntry:
+def corpus_entry(row: Row) -> CorpusEntry:
     return CorpusEntry(
         id=row["id"],
         sha256=row["sha256"],
@@ -173,7 +173,7 @@ def corpus_entry(row: sqlite3.Row) -> CorpusEntry:
     )
 
 
-def training_run(row: sqlite3.Row) -> TrainingRun:
+def training_run(row: Row) -> TrainingRun:
     metrics = row["metrics_json"]
     return TrainingRun(
         id=row["id"],
@@ -192,7 +192,7 @@ def training_run(row: sqlite3.Row) -> TrainingRun:
     )
 
 
-def audit_entry(row: sqlite3.Row) -> AuditEntry:
+def audit_entry(row: Row) -> AuditEntry:
     return AuditEntry(
         id=row["id"],
         at=datetime.fromisoformat(row["at"]),

@@ -1,38 +1,37 @@
-"""The bot's database: one SQLite connection that every read and write goes through.
+"""The bot's database: one backend (a SQLite file, or PostgreSQL) that every read and write
+goes through.
 
 It holds the generation log and its ratings, the training corpus with its review state, the
 history of training runs, and the audit log of privileged commands.
 
-aiosqlite runs the connection on its own thread and executes calls in order, so the event
-loop never blocks on disk and concurrent tasks never interleave inside a statement. Every
-write is one statement through ``_write`` and commits on its own (autocommit mode); a write of
-several statements goes through ``_write_all``, which holds the same lock for its whole
-transaction, so another task's statement can never land inside it and be rolled back with it.
+Every write is one statement through ``_write`` and commits on its own; a write of several
+statements goes through ``_write_all``, one transaction. The backend decides how: SQLite
+serialises every write on one connection (see ``sqlite_backend``), PostgreSQL runs each on a
+pooled connection (see ``postgres_backend``). The SQL is shared; where the dialects differ
+(JSON, the database's own catalogue) a statement is a ``Sql`` with both texts.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import os
-import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType, TracebackType
-from typing import Any, NamedTuple, Self, get_args
-
-import aiosqlite
+from typing import Any, Self, get_args
 
 from bot.storage import (
     admin_tables,
-    connection,
+    backup_file,
     migrations,
     pending_table,
     preset_tables,
     rating_tables,
+    transfer,
 )
+from bot.storage.backend import Backend, ConstraintError, Params, Row, WriteResult
+from bot.storage.dialect import Dialect, Sql, with_json_fields
 from bot.storage.errors import (
     DuplicateEntryError,
     ForeignDatabaseError,
@@ -42,6 +41,7 @@ from bot.storage.errors import (
     UnknownGenerationError,
     UnknownRunError,
 )
+from bot.storage.postgres_backend import PostgresBackend
 from bot.storage.preset_tables import PresetRatings, PresetState
 from bot.storage.rating_tables import DailyRatings, RatedAnswer, ScoreCount
 from bot.storage.records import (
@@ -64,6 +64,7 @@ from bot.storage.records import (
     to_utc_text,
     utc_now_text,
 )
+from bot.storage.sqlite_backend import SqliteBackend
 from bot.storage.stats import (
     SCHEME_KEY,
     STYLE_KEY,
@@ -72,6 +73,7 @@ from bot.storage.stats import (
     SliceSums,
     build_report,
 )
+from bot.storage.urls import PostgresTarget, SqliteTarget, Target, parse_target
 
 log = logging.getLogger(__name__)
 
@@ -101,15 +103,18 @@ ON CONFLICT (generation_id, user_id) DO UPDATE
     SET score = excluded.score, rated_at = excluded.rated_at
 """
 
-_ADD_REACTION = """
-INSERT OR REPLACE INTO rating_reactions (generation_id, user_id, score, reacted_at)
-VALUES (:generation_id, :user_id, :score, :at)
-"""
-
 _DROP_REACTION = """
 DELETE FROM rating_reactions
 WHERE generation_id = :generation_id AND user_id = :user_id AND score = :score
 """
+
+# A reaction given again is deleted and inserted anew, so it takes a new, higher id: the
+# latest reaction is the highest id.
+_INSERT_REACTION = """
+INSERT INTO rating_reactions (generation_id, user_id, score, reacted_at)
+VALUES (:generation_id, :user_id, :score, :at)
+"""
+_ADD_REACTION = (_DROP_REACTION, _INSERT_REACTION)
 
 # Only when the reaction taken off was the user's current score does the rating change: to the
 # latest reaction still there, or, with none left, away.
@@ -128,12 +133,13 @@ WHERE generation_id = :generation_id AND user_id = :user_id AND score = :score
     AND NOT EXISTS ({_LATEST_REACTION})
 """
 
-_STATS = """
+_STATS = with_json_fields(
+    """
 SELECT g.model_version AS model_version,
-       json_extract(g.params_json, :temperature_path) AS temperature,
-       json_extract(g.params_json, :scheme_path) AS scheme,
-       json_extract(g.params_json, :words_path) AS words,
-       json_extract(g.params_json, :style_path) AS style,
+       {temperature} AS temperature,
+       {scheme} AS scheme,
+       {words} AS words,
+       {style} AS style,
        g.kind AS kind,
        COUNT(*) AS generations,
        COALESCE(SUM(r.n), 0) AS ratings,
@@ -143,30 +149,47 @@ LEFT JOIN (
     SELECT generation_id, COUNT(*) AS n, SUM(score) AS score_sum
     FROM ratings GROUP BY generation_id
 ) AS r ON r.generation_id = g.id
-WHERE :guild_id IS NULL OR g.guild_id = :guild_id
+WHERE CAST(:guild_id AS BIGINT) IS NULL OR g.guild_id = :guild_id
 GROUP BY g.model_version, temperature, scheme, words, style, g.kind
-"""
+""",
+    temperature=("g.params_json", TEMPERATURE_KEY),
+    scheme=("g.params_json", SCHEME_KEY),
+    words=("g.params_json", WORDS_KEY),
+    style=("g.params_json", STYLE_KEY),
+)
 
-_EXPORT_PAGE = f"""
-SELECT {_GENERATION_COLUMNS},
-       (SELECT json_group_array(
-                   json_object('user_id', r.user_id, 'score', r.score, 'rated_at', r.rated_at))
-        FROM ratings AS r WHERE r.generation_id = generations.id) AS ratings_json
+_EXPORT_PAGE = """
+SELECT {columns},
+       (SELECT {ratings} FROM ratings AS r WHERE r.generation_id = generations.id) AS ratings_json
 FROM generations
 WHERE id > ? AND id <= ?
 ORDER BY id
 LIMIT ?
 """
+_EXPORT_PAGE_SQL = Sql(
+    sqlite=_EXPORT_PAGE.format(
+        columns=_GENERATION_COLUMNS,
+        ratings="json_group_array(json_object("
+        "'user_id', r.user_id, 'score', r.score, 'rated_at', r.rated_at))",
+    ),
+    postgres=_EXPORT_PAGE.format(
+        columns=_GENERATION_COLUMNS,
+        ratings="COALESCE(json_agg(json_build_object("
+        "'user_id', r.user_id, 'score', r.score, 'rated_at', r.rated_at))::text, '[]')",
+    ),
+)
+
+_PARAM_KEYS = Sql(
+    sqlite="SELECT DISTINCT p.key AS key FROM generations AS g, json_each(g.params_json) AS p"
+    " WHERE g.id <= ? ORDER BY p.key",
+    postgres="SELECT DISTINCT jsonb_object_keys(params_json::jsonb) AS key FROM generations"
+    " WHERE id <= ? ORDER BY key",
+)
 
 _EXPORTED_COLUMNS = tuple(
     name.strip() for name in _GENERATION_COLUMNS.split(",") if name.strip() != "params_json"
 )
 """Columns exported as they are; ``params_json`` is expanded into ``param_*`` fields instead."""
-
-
-class _WriteResult(NamedTuple):
-    rowcount: int
-    lastrowid: int | None
 
 
 class Database:
@@ -178,35 +201,30 @@ class Database:
     (the bot's ``setup_hook``) keeps the object and awaits ``close()`` at shutdown.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
-        """Wrap an already configured and migrated connection; use ``open`` instead."""
-        self._conn: aiosqlite.Connection | None = conn
-        self._path = path
-        self._write_lock = asyncio.Lock()
+    def __init__(self, backend: Backend) -> None:
+        """Wrap an already opened and migrated backend; use ``open`` instead."""
+        self._backend = backend
 
     @classmethod
-    async def open(cls, path: Path) -> Self:
-        """Open (creating if needed) the database at ``path`` and apply pending migrations."""
-        conn = await connection.connect(path)
+    async def open(cls, location: Path | str | Target) -> Self:
+        """Open (creating if needed) the database at ``location`` and apply pending migrations.
+
+        ``location`` is a SQLite file path, or a URL (``sqlite:///PATH``, ``postgresql://…``).
+        """
+        backend = await _open_backend(_target(location))
         try:
-            if await migrations.has_foreign_tables(conn):
-                raise ForeignDatabaseError(path)
-            version = await migrations.migrate(conn)
+            if await migrations.has_foreign_tables(backend):
+                raise ForeignDatabaseError(backend.location)
+            version = await migrations.migrate(backend)
         except BaseException:
-            await conn.close()
+            await backend.close()
             raise
-        log.info("opened %s at schema version %d", path, version)
-        return cls(conn, path)
+        log.info("opened %s at schema version %d", backend.location, version)
+        return cls(backend)
 
     async def close(self) -> None:
-        """Close the connection; safe to call twice. Runs ``PRAGMA optimize`` first, as advised."""
-        conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        try:
-            await conn.execute("PRAGMA optimize")
-        finally:
-            await conn.close()
+        """Close the connection(s); safe to call twice."""
+        await self._backend.close()
 
     async def __aenter__(self) -> Self:
         return self
@@ -221,32 +239,43 @@ class Database:
 
     @property
     def path(self) -> Path:
-        """Where the database file lives."""
-        return self._path
+        """Where the SQLite file lives; a PostgreSQL database has no path."""
+        if not isinstance(self._backend, SqliteBackend):
+            raise StorageError(f"{self._backend.location} is not a SQLite file")
+        return self._backend.path
+
+    @property
+    def location(self) -> str:
+        """Where the data lives, for messages: the file, or the URL without its password."""
+        return self._backend.location
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._backend.dialect
+
+    @property
+    def backend(self) -> Backend:
+        """The backend itself, for the copier and the cross-process locks."""
+        return self._backend
 
     # -- the one place that touches the connection ------------------------------------------
 
-    def _connection(self) -> aiosqlite.Connection:
-        if self._conn is None:
-            raise StorageError(f"database {self._path} is closed")
-        return self._conn
+    async def _write(self, sql: str | Sql, params: Params) -> WriteResult:
+        """Run one write statement; it is its own transaction."""
+        return await self._backend.execute(sql, params)
 
-    async def _write(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> _WriteResult:
-        """Run one write statement; autocommit makes it its own transaction."""
-        async with self._write_lock, self._connection().execute(sql, params) as cursor:
-            return _WriteResult(cursor.rowcount, cursor.lastrowid)
+    async def _insert(self, sql: str, params: Params) -> int:
+        """Run one ``INSERT`` and return the new row's id."""
+        return await self._backend.insert(sql, params)
 
     async def _write_all(self, sql: Sequence[str], params: dict[str, Any]) -> None:
         """Run several write statements with the same parameters as one transaction."""
-        conn = self._connection()
-        async with self._write_lock, connection.transaction(conn):
+        async with self._backend.transaction() as tx:
             for statement in sql:
-                await conn.execute(statement, params)
+                await tx.execute(statement, params)
 
-    async def _fetchall(
-        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
-    ) -> list[sqlite3.Row]:
-        return list(await self._connection().execute_fetchall(sql, params))
+    async def _fetchall(self, sql: str | Sql, params: Params = ()) -> list[Row]:
+        return await self._backend.fetchall(sql, params)
 
     # -- generations ------------------------------------------------------------------------
 
@@ -274,10 +303,7 @@ class Database:
             "parent_id": new.parent_id,
             "kind": new.kind,
         }
-        result = await self._write(_INSERT_GENERATION, values)
-        if result.lastrowid is None:  # cannot happen for a rowid table; keeps the type honest
-            raise StorageError("SQLite did not report the new generation's id")
-        return result.lastrowid
+        return await self._insert(_INSERT_GENERATION, values)
 
     async def attach_message(self, generation_id: int, message_id: int) -> None:
         """Remember which Discord message shows this generation, so reactions find it."""
@@ -285,7 +311,7 @@ class Database:
             result = await self._write(
                 "UPDATE generations SET message_id = ? WHERE id = ?", (message_id, generation_id)
             )
-        except sqlite3.IntegrityError as exc:
+        except ConstraintError as exc:
             raise StorageError(
                 f"message {message_id} is already attached to another generation"
             ) from exc
@@ -338,7 +364,7 @@ class Database:
     async def add_reaction_rating(self, generation_id: int, user_id: int, score: int) -> None:
         """A rating reaction was added: it becomes the user's score, and is remembered so
         that taking a later one off can fall back to it."""
-        await self._rating_write((_ADD_REACTION, _UPSERT_RATING), generation_id, user_id, score)
+        await self._rating_write((*_ADD_REACTION, _UPSERT_RATING), generation_id, user_id, score)
 
     async def remove_reaction_rating(
         self, generation_id: int, user_id: int, score: int
@@ -368,8 +394,8 @@ class Database:
         }
         try:
             await self._write_all(sql, params)
-        except sqlite3.IntegrityError as exc:
-            if exc.sqlite_errorcode == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+        except ConstraintError as exc:
+            if exc.kind == "foreign_key":
                 raise UnknownGenerationError(generation_id) from exc
             raise
 
@@ -386,7 +412,7 @@ class Database:
     async def preset_ratings(self, scope: int) -> list[PresetRatings]:
         """Each preset's ratings in guild ``scope`` (``NO_GUILD``: console and DMs) and in all
         other guilds, counting only generations made after their guild's last reset."""
-        params = {"scope": scope, "path": preset_tables.PRESET_PATH}
+        params = {"scope": scope}
         rows = await self._fetchall(preset_tables.PRESET_RATINGS, params)
         return [preset_tables.preset_ratings(row) for row in rows]
 
@@ -412,13 +438,7 @@ class Database:
     async def stats(self, guild_id: int | None = None) -> StatsReport:
         """Generation and rating counts for one guild (or all, with None): by model,
         temperature band, rhyme scheme, word mode and style."""
-        paths = {
-            "temperature_path": f"$.{TEMPERATURE_KEY}",
-            "scheme_path": f"$.{SCHEME_KEY}",
-            "words_path": f"$.{WORDS_KEY}",
-            "style_path": f"$.{STYLE_KEY}",
-        }
-        rows = await self._fetchall(_STATS, {"guild_id": guild_id, **paths})
+        rows = await self._fetchall(_STATS, {"guild_id": guild_id})
         slices = (
             SliceSums(
                 model_version=str(row["model_version"]),
@@ -437,12 +457,7 @@ class Database:
 
     async def score_counts(self, guild_id: int | None = None) -> list[ScoreCount]:
         """How many ratings of each score each (model, temperature, scheme) slice got."""
-        params = {
-            "guild_id": guild_id,
-            "temperature_path": f"$.{TEMPERATURE_KEY}",
-            "scheme_path": f"$.{SCHEME_KEY}",
-        }
-        rows = await self._fetchall(rating_tables.SCORE_COUNTS, params)
+        rows = await self._fetchall(rating_tables.SCORE_COUNTS, {"guild_id": guild_id})
         return [rating_tables.score_count(row) for row in rows]
 
     async def rated_answers(
@@ -482,14 +497,10 @@ class Database:
         """
         newest = await self._fetchall("SELECT COALESCE(MAX(id), 0) AS newest FROM generations")
         upper = int(newest[0]["newest"])
-        keys = await self._fetchall(
-            "SELECT DISTINCT p.key AS key FROM generations AS g, json_each(g.params_json) AS p"
-            " WHERE g.id <= ? ORDER BY p.key",
-            (upper,),
-        )
+        keys = await self._fetchall(_PARAM_KEYS, (upper,))
         param_keys = [str(row["key"]) for row in keys]
         last = 0
-        while rows := await self._fetchall(_EXPORT_PAGE, (last, upper, EXPORT_PAGE_SIZE)):
+        while rows := await self._fetchall(_EXPORT_PAGE_SQL, (last, upper, EXPORT_PAGE_SIZE)):
             for row in rows:
                 yield _export_row(row, param_keys)
             last = int(rows[-1]["id"])
@@ -504,11 +515,11 @@ class Database:
         text does not come back by being submitted again.
         """
         try:
-            result = await self._write(
+            return await self._insert(
                 admin_tables.INSERT_CORPUS_ENTRY, admin_tables.corpus_values(new)
             )
-        except sqlite3.IntegrityError as exc:
-            if exc.sqlite_errorcode != sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+        except ConstraintError as exc:
+            if exc.kind != "unique":
                 raise
             rows = await self._fetchall(
                 "SELECT id, status FROM corpus_entries WHERE sha256 = ?", (new.sha256,)
@@ -516,7 +527,6 @@ class Database:
             if not rows:  # entries are never deleted, so the clash must still be there
                 raise
             raise DuplicateEntryError(int(rows[0]["id"]), str(rows[0]["status"])) from exc
-        return _inserted_id(result, "corpus entry")
 
     async def label_unstyled_entries(self, styles: dict[str, str]) -> int:
         """Give the entries with these digests (sha256 → style) their style where they have
@@ -593,8 +603,7 @@ class Database:
 
         Raises ``TypeError``/``ValueError`` when ``new.params`` is not JSON-serialisable.
         """
-        result = await self._write(admin_tables.INSERT_TRAINING_RUN, admin_tables.run_values(new))
-        return _inserted_id(result, "training run")
+        return await self._insert(admin_tables.INSERT_TRAINING_RUN, admin_tables.run_values(new))
 
     async def finish_training_run(
         self,
@@ -686,8 +695,7 @@ class Database:
             "allowed": int(allowed),
             "detail": detail,
         }
-        result = await self._write(admin_tables.INSERT_AUDIT_ENTRY, values)
-        return _inserted_id(result, "audit entry")
+        return await self._insert(admin_tables.INSERT_AUDIT_ENTRY, values)
 
     async def audit_entries(self, limit: int = 50) -> list[AuditEntry]:
         """The latest ``limit`` audit entries, newest first."""
@@ -698,48 +706,45 @@ class Database:
     # -- maintenance ------------------------------------------------------------------------
 
     async def integrity_check(self) -> str:
-        """SQLite's own consistency check: ``"ok"``, or its findings one per line."""
-        rows = await self._fetchall("PRAGMA integrity_check")
-        return "\n".join(str(row[0]) for row in rows)
+        """``"ok"``, or what is wrong one per line: SQLite's own check of its file; on
+        PostgreSQL (which checks its pages itself) that every lyricbot table can be read."""
+        if self._backend.dialect == "sqlite":
+            rows = await self._fetchall("PRAGMA integrity_check")
+            return "\n".join(str(row[0]) for row in rows)
+        await transfer.row_counts(self._backend)
+        return "ok"
 
     async def schema_version(self) -> int:
         """The highest migration applied to this database."""
-        return await migrations.schema_version(self._connection())
+        return await migrations.schema_version(self._backend)
 
     async def backup_to(self, path: Path) -> None:
-        """Copy the live database to ``path`` while the bot keeps running.
+        """Copy the live database to the SQLite file ``path`` while the bot keeps running:
+        a consistent snapshot, without interaction tokens, renamed into place when whole."""
+        if isinstance(self._backend, SqliteBackend):
+            await backup_file.backup_sqlite(self._backend, path)
+        else:
+            await backup_file.backup_to_sqlite(self._backend, path)
+        log.info("backed up %s to %s", self._backend.location, path)
 
-        Uses SQLite's online backup API, so the copy is a consistent snapshot even with
-        writes in flight. It is written beside ``path`` and renamed into place, so ``path``
-        is either the old file or a complete copy, and it is switched out of WAL mode so the
-        copy is one self-contained file.
-        """
-        target_path, own_path = await asyncio.gather(
-            asyncio.to_thread(path.resolve), asyncio.to_thread(self._path.resolve)
-        )
-        if target_path == own_path:
-            raise StorageError(f"cannot back up {self._path} onto itself")
-        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        target = await asyncio.to_thread(_open_backup_target, partial)
-        try:
-            await self._connection().backup(target)
-            await asyncio.to_thread(_finish_backup, target, partial, path)
-        except BaseException:
-            await asyncio.to_thread(_discard_backup, target, partial)
-            raise
-        log.info("backed up %s to %s", self._path, path)
+
+def _target(location: Path | str | Target) -> Target:
+    if isinstance(location, SqliteTarget | PostgresTarget):
+        return location
+    try:
+        return parse_target(location)
+    except ValueError as exc:
+        raise StorageError(str(exc)) from None
+
+
+async def _open_backend(target: Target) -> Backend:
+    if isinstance(target, SqliteTarget):
+        return await SqliteBackend.open(target.path)
+    return await PostgresBackend.open(target.dsn, target.masked)
 
 
 def _text_or_none(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-def _inserted_id(result: _WriteResult, what: str) -> int:
-    """The new row's id; SQLite always reports one for a rowid table, this keeps types honest."""
-    if result.lastrowid is None:
-        raise StorageError(f"SQLite did not report the new {what}'s id")
-    return result.lastrowid
 
 
 def _check_page(limit: int, offset: int) -> None:
@@ -756,7 +761,7 @@ def _check_score(score: object) -> None:
         raise InvalidRatingError(score)
 
 
-def _generation_row(row: sqlite3.Row) -> GenerationRow:
+def _generation_row(row: Row) -> GenerationRow:
     return GenerationRow(
         id=row["id"],
         created_at=datetime.fromisoformat(row["created_at"]),
@@ -779,7 +784,7 @@ def _generation_row(row: sqlite3.Row) -> GenerationRow:
     )
 
 
-def _export_row(row: sqlite3.Row, param_keys: Sequence[str]) -> dict[str, Any]:
+def _export_row(row: Row, param_keys: Sequence[str]) -> dict[str, Any]:
     """Flatten one generation for export: params spread into columns, ratings summarised."""
     flat: dict[str, Any] = {key: row[key] for key in _EXPORTED_COLUMNS}
     params = json.loads(row["params_json"])
@@ -791,36 +796,3 @@ def _export_row(row: sqlite3.Row, param_keys: Sequence[str]) -> dict[str, Any]:
     flat["rating_mean"] = sum(scores) / len(scores) if scores else None
     flat["ratings"] = ratings
     return flat
-
-
-def _open_backup_target(partial: Path) -> sqlite3.Connection:
-    """Start from an empty file; a leftover from a crashed backup must not be merged in.
-
-    ``check_same_thread=False`` because aiosqlite's thread writes to it during the backup;
-    only one thread uses it at a time.
-    """
-    _remove_partial(partial)
-    return sqlite3.connect(partial, check_same_thread=False)
-
-
-def _finish_backup(target: sqlite3.Connection, partial: Path, path: Path) -> None:
-    """Make the copy a single rollback-journal file, close it, then rename it into place.
-
-    Interaction tokens are secrets that expire within 15 minutes: the copy keeps none, and
-    VACUUM rebuilds it so no deleted one lingers in a free page."""
-    target.execute("DELETE FROM pending_requests")
-    target.commit()
-    target.execute("PRAGMA journal_mode = DELETE")
-    target.execute("VACUUM")
-    target.close()
-    os.replace(partial, path)
-
-
-def _discard_backup(target: sqlite3.Connection, partial: Path) -> None:
-    target.close()
-    _remove_partial(partial)
-
-
-def _remove_partial(partial: Path) -> None:
-    for leftover in (partial, Path(f"{partial}-journal"), Path(f"{partial}-wal")):
-        leftover.unlink(missing_ok=True)

@@ -5,16 +5,18 @@ line; the subclasses exist so a handler can answer a user differently where that
 
     StorageError
     ├── NotADatabaseError        the file is not a SQLite database (wrong path, corrupt header)
-    ├── ForeignDatabaseError     a SQLite database that lyricbot did not create
+    ├── ForeignDatabaseError     a database that lyricbot did not create
     ├── SchemaTooNewError        written by a newer lyricbot; refusing to guess at its schema
     ├── UnknownGenerationError   a generation id that is not in the log
     ├── InvalidRatingError       a score outside 1..5 (also a ``ValueError``)
     ├── DuplicateEntryError      a corpus text already submitted (carries its id and status)
     ├── UnknownEntryError        a corpus entry id that does not exist
-    └── UnknownRunError          a training run id that does not exist
+    ├── UnknownRunError          a training run id that does not exist
+    └── ConstraintError          (backend.py) a write the schema refused, with its kind
 
-Any other ``sqlite3.Error`` (disk full, I/O error, lock held past the busy timeout) is
-unexpected and propagates unchanged, so it is logged with its traceback rather than disguised.
+Any other ``sqlite3.Error`` or ``asyncpg.PostgresError`` (disk full, I/O error, lock held
+past the busy timeout) is unexpected and propagates unchanged, so it is logged with its
+traceback rather than disguised.
 """
 
 from __future__ import annotations
@@ -35,11 +37,11 @@ class NotADatabaseError(StorageError):
 
 
 class ForeignDatabaseError(StorageError):
-    """A SQLite file with tables but no migration record: adding ours would mix two apps."""
+    """A database with tables but no migration record: adding ours would mix two apps."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str) -> None:
         super().__init__(
-            f"{path} is a SQLite database that lyricbot did not create "
+            f"{path} is a database that lyricbot did not create "
             "(it has tables but no schema_migrations table); refusing to modify it"
         )
         self.path = path

@@ -7,18 +7,22 @@ thin. Every read returns the token, so nothing here is ever logged.
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 from typing import Any
 
+from bot.storage.backend import Row
 from bot.storage.records import PendingRequest, to_utc_text
 
 INSERT_PENDING = """
-INSERT OR REPLACE INTO pending_requests (
+INSERT INTO pending_requests (
     interaction_id, created_at, application_id, token, message_id, request_json
 ) VALUES (
     :interaction_id, :created_at, :application_id, :token, :message_id, :request_json
 )
+ON CONFLICT (interaction_id) DO UPDATE SET
+    created_at = excluded.created_at, application_id = excluded.application_id,
+    token = excluded.token, message_id = excluded.message_id,
+    request_json = excluded.request_json
 """
 
 ALL_PENDING = """
@@ -42,7 +46,7 @@ def pending_values(pending: PendingRequest) -> dict[str, Any]:
     }
 
 
-def pending_row(row: sqlite3.Row) -> PendingRequest:
+def pending_row(row: Row) -> PendingRequest:
     return PendingRequest(
         interaction_id=int(row["interaction_id"]),
         created_at=datetime.fromisoformat(row["created_at"]),

@@ -7,12 +7,14 @@ id, with ``NO_GUILD`` (0, never a Discord id) for the console and direct message
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.storage.backend import Row
+from bot.storage.dialect import with_json_fields
+
 NO_GUILD = 0
-PRESET_PATH = "$.preset"
+PRESET_KEY = "preset"
 
 
 @dataclass(frozen=True)
@@ -35,19 +37,22 @@ class PresetState:
 
 # Ratings of a generation made before its own guild's last reset no longer count, there or in
 # the pool; the join goes from ratings (the smaller table) to generations by primary key.
-PRESET_RATINGS = """
+PRESET_RATINGS = with_json_fields(
+    """
 SELECT COALESCE(g.guild_id, 0) = :scope AS own,
-       json_extract(g.params_json, :path) AS preset,
+       {preset} AS preset,
        COUNT(*) AS ratings,
        SUM(r.score) AS score_sum
 FROM ratings AS r
 JOIN generations AS g ON g.id = r.generation_id
 LEFT JOIN preset_state AS s ON s.scope = COALESCE(g.guild_id, 0)
-WHERE json_extract(g.params_json, :path) IS NOT NULL
+WHERE {preset} IS NOT NULL
   AND (s.reset_at IS NULL OR g.created_at > s.reset_at)
 GROUP BY own, preset
 ORDER BY own, preset
-"""
+""",
+    preset=("g.params_json", PRESET_KEY),
+)
 
 PRESET_STATE = "SELECT pinned, reset_at FROM preset_state WHERE scope = ?"
 
@@ -68,7 +73,7 @@ PIN_PRESET = _set_state("pinned")
 RESET_PRESETS = _set_state("reset_at")
 
 
-def preset_ratings(row: sqlite3.Row) -> PresetRatings:
+def preset_ratings(row: Row) -> PresetRatings:
     return PresetRatings(
         preset=str(row["preset"]),
         own=bool(row["own"]),
@@ -77,7 +82,7 @@ def preset_ratings(row: sqlite3.Row) -> PresetRatings:
     )
 
 
-def preset_state(row: sqlite3.Row) -> PresetState:
+def preset_state(row: Row) -> PresetState:
     reset_at = row["reset_at"]
     return PresetState(
         pinned=row["pinned"],

@@ -7,27 +7,34 @@ confidence intervals and rank tests need: a few rows per slice, whatever the num
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-SCORE_COUNTS = """
+from bot.storage.backend import Row
+from bot.storage.dialect import with_json_fields
+from bot.storage.stats import SCHEME_KEY, TEMPERATURE_KEY
+
+SCORE_COUNTS = with_json_fields(
+    """
 SELECT g.model_version AS model_version,
-       json_extract(g.params_json, :temperature_path) AS temperature,
-       json_extract(g.params_json, :scheme_path) AS scheme,
+       {temperature} AS temperature,
+       {scheme} AS scheme,
        r.score AS score,
        COUNT(*) AS n
 FROM ratings AS r JOIN generations AS g ON g.id = r.generation_id
-WHERE :guild_id IS NULL OR g.guild_id = :guild_id
+WHERE CAST(:guild_id AS BIGINT) IS NULL OR g.guild_id = :guild_id
 GROUP BY g.model_version, temperature, scheme, r.score
-"""
+""",
+    temperature=("g.params_json", TEMPERATURE_KEY),
+    scheme=("g.params_json", SCHEME_KEY),
+)
 
 # :order is 1 for the best first, -1 for the worst first; ties go to the most raters.
 RATED_ANSWERS = """
 SELECT g.id AS id, g.created_at AS created_at, g.seed AS seed, g.output AS output,
        g.model_version AS model_version, COUNT(*) AS raters, AVG(r.score) AS mean
 FROM generations AS g JOIN ratings AS r ON r.generation_id = g.id
-WHERE (:guild_id IS NULL OR g.guild_id = :guild_id) AND g.output IS NOT NULL
+WHERE (CAST(:guild_id AS BIGINT) IS NULL OR g.guild_id = :guild_id) AND g.output IS NOT NULL
 GROUP BY g.id
 HAVING COUNT(*) >= :min_raters AND AVG(r.score) >= :min_mean
 ORDER BY AVG(r.score) * :order DESC, COUNT(*) DESC, g.id
@@ -37,7 +44,7 @@ LIMIT :limit
 RATINGS_BY_DAY = """
 SELECT substr(r.rated_at, 1, 10) AS day, COUNT(*) AS n, AVG(r.score) AS mean
 FROM ratings AS r JOIN generations AS g ON g.id = r.generation_id
-WHERE :guild_id IS NULL OR g.guild_id = :guild_id
+WHERE CAST(:guild_id AS BIGINT) IS NULL OR g.guild_id = :guild_id
 GROUP BY day
 ORDER BY day
 """
@@ -76,7 +83,7 @@ class DailyRatings:
     mean: float
 
 
-def score_count(row: sqlite3.Row) -> ScoreCount:
+def score_count(row: Row) -> ScoreCount:
     scheme = row["scheme"]
     return ScoreCount(
         model_version=str(row["model_version"]),
@@ -87,7 +94,7 @@ def score_count(row: sqlite3.Row) -> ScoreCount:
     )
 
 
-def rated_answer(row: sqlite3.Row) -> RatedAnswer:
+def rated_answer(row: Row) -> RatedAnswer:
     return RatedAnswer(
         id=int(row["id"]),
         created_at=datetime.fromisoformat(row["created_at"]),
@@ -99,5 +106,5 @@ def rated_answer(row: sqlite3.Row) -> RatedAnswer:
     )
 
 
-def daily_ratings(row: sqlite3.Row) -> DailyRatings:
+def daily_ratings(row: Row) -> DailyRatings:
     return DailyRatings(day=str(row["day"]), ratings=int(row["n"]), mean=float(row["mean"]))

@@ -47,3 +47,27 @@ def test_an_unknown_or_renamed_variable_is_named_not_ignored() -> None:
 def test_the_token_never_appears_in_a_repr() -> None:
     settings = load_settings({"DISCORD_TOKEN": "super-secret-token"})
     assert "super-secret-token" not in repr(settings)
+
+
+def test_shards_need_their_total_and_a_bad_database_url_keeps_its_password() -> None:
+    with pytest.raises(SettingsError, match="needs LYRICBOT_SHARD_COUNT"):
+        load_settings({"DISCORD_TOKEN": "abc", "LYRICBOT_SHARDS": "0,1"})
+    with pytest.raises(SettingsError, match="each below the shard count 2"):
+        load_settings(
+            {"DISCORD_TOKEN": "abc", "LYRICBOT_SHARDS": "1,2", "LYRICBOT_SHARD_COUNT": "2"}
+        )
+    sharded = load_settings(
+        {"DISCORD_TOKEN": "a", "LYRICBOT_SHARDS": "1", "LYRICBOT_SHARD_COUNT": "2"}
+    )
+    assert (
+        sharded.sharded
+        and sharded.shard_ids == (1,)
+        and not load_settings({"DISCORD_TOKEN": "a"}).sharded
+    )
+    with pytest.raises(SettingsError) as raised:
+        load_settings({"DISCORD_TOKEN": "abc", "LYRICBOT_DATABASE_URL": "mysql://u:hunter2@h/db"})
+    assert "hunter2" not in str(raised.value) and "mysql://" in str(raised.value)
+    url = "postgresql://u:hunter2@db:5432/lyricbot"
+    assert "hunter2" not in repr(
+        load_settings({"DISCORD_TOKEN": "a", "LYRICBOT_DATABASE_URL": url})
+    )

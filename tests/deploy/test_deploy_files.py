@@ -58,3 +58,17 @@ def test_systemd_unit_parses(tmp_path: Path) -> None:
         ["systemd-analyze", "verify", str(checked)], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+
+
+def test_postgres_compose_runs_two_shards_on_one_database() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.postgres.yaml").read_text())
+    services, server = compose["services"], compose["services"]["postgres"]
+    bots = [services["lyricbot-0"], services["lyricbot-1"]]
+    assert [b["environment"]["LYRICBOT_SHARDS"] for b in bots] == ["0", "1"]
+    assert {b["environment"]["LYRICBOT_SHARD_COUNT"] for b in bots} == {"2"}
+    urls = {b["environment"]["LYRICBOT_DATABASE_URL"] for b in bots}
+    assert len(urls) == 1 and urls.pop().endswith("@postgres:5432/lyricbot")
+    assert all(b["depends_on"]["postgres"]["condition"] == "service_healthy" for b in bots)
+    assert len({v for b in bots for v in b["volumes"]}) == 1  # one models folder for both
+    assert server["environment"]["POSTGRES_DB"] == "lyricbot"
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in server["volumes"])

@@ -117,12 +117,19 @@ class Connection:
             log.debug("gateway send on a closing socket dropped")
 
 
+def owns(shard: tuple[int, int] | None, guild_id: int) -> bool:
+    """Whether a session identified as ``shard`` ([id, count]; None: unsharded) gets the
+    guild's events: Discord routes a guild to shard ``(guild_id >> 22) % count``."""
+    return shard is None or (guild_id >> 22) % shard[1] == shard[0]
+
+
 @dataclass(eq=False)
 class Session:
-    """A gateway session: its intents, sequence counter and every event dispatched to it."""
+    """A gateway session: its intents, shard, sequence counter and every event sent to it."""
 
     id: str
     intents: int
+    shard: tuple[int, int] | None = None
     seq: int = 0
     backlog: list[dict[str, Any]] = field(default_factory=list)
     connection: Connection | None = None
@@ -157,6 +164,8 @@ class Gateway:
         self.current: Session | None = None
         self.connections: set[Connection] = set()
         self.identify_count = 0
+        self.identified: list[tuple[int | None, float]] = []  # (shard id, loop time)
+        self.by_shard: dict[int, Session] = {}
         self.resume_count = 0
         self.received: list[dict[str, Any]] = []
         self.connect_queries: list[dict[str, str]] = []
@@ -217,14 +226,22 @@ class Gateway:
         if intents & PRIVILEGED_INTENTS & ~self.allowed_privileged:
             await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
             return
-        session = Session(id=secrets.token_hex(16), intents=intents)
+        shard = data.get("shard")
+        shard_of = (int(shard[0]), int(shard[1])) if shard else None
+        session = Session(id=secrets.token_hex(16), intents=intents, shard=shard_of)
         self.sessions[session.id] = session
         self.current = session
+        if shard_of is not None:
+            self.by_shard[shard_of[0]] = session
+        self.identified.append(
+            (shard_of[0] if shard_of else None, asyncio.get_running_loop().time())
+        )
         async with conn.lock:
             await self._attach(conn, session)
             await conn.send_locked(session.frame("READY", self.hooks.ready_payload(session)))
             for guild in self.hooks.guild_payloads():
-                await conn.send_locked(session.frame("GUILD_CREATE", guild))
+                if owns(shard_of, int(guild["id"])):
+                    await conn.send_locked(session.frame("GUILD_CREATE", guild))
         self.identify_count += 1
         self.hooks.changed()
 
@@ -255,12 +272,13 @@ class Gateway:
             await conn.send(session.frame("GUILD_MEMBERS_CHUNK", chunk))
 
     async def dispatch(self, event: str, data: dict[str, Any], intent: int | None = None) -> bool:
-        """Sends an event to the current session; False when its intents filter it out.
+        """Sends an event to the current session, or with shards to the one whose shard holds
+        the event's guild; False when its intents filter it out.
 
         While the bot is disconnected the event waits in the session's backlog for a RESUME;
         a session that was invalidated loses it, as on Discord.
         """
-        session = self.current
+        session = self._session_for(data)
         if session is None:
             raise RuntimeError(f"cannot dispatch {event}: the bot has not identified yet")
         if session.id not in self.sessions:
@@ -273,6 +291,16 @@ class Gateway:
         if conn is not None:
             await conn.send(payload)
         return True
+
+    def _session_for(self, data: dict[str, Any]) -> Session | None:
+        guild_id = data.get("guild_id")
+        if not self.by_shard or guild_id is None:
+            return self.current
+        count = next(iter(self.by_shard.values())).shard[1]  # type: ignore[index]
+        session = self.by_shard.get((int(guild_id) >> 22) % count)
+        if session is None:
+            raise RuntimeError(f"no bot process has identified for guild {guild_id}'s shard")
+        return session
 
     async def drop(self, code: int = 4000, *, invalidate: bool = False) -> None:
         """Closes the current connection; with ``invalidate`` the session cannot be resumed."""

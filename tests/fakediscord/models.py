@@ -59,6 +59,14 @@ class Snowflakes:
         millis = int(time.time() * 1000) - DISCORD_EPOCH_MS
         return (millis << 22) | (next(self._counter) & 0x3FFFFF)
 
+    def on_shard(self, shard: int, shard_count: int) -> int:
+        """A new snowflake that Discord routes to ``shard`` of ``shard_count``
+        (``(id >> 22) % shard_count``): its timestamp moved on by under ``shard_count`` ms."""
+        snowflake = self.next()
+        while (snowflake >> 22) % shard_count != shard:
+            snowflake += 1 << 22
+        return snowflake
+
 
 @dataclass
 class FakeUser:
@@ -174,6 +182,9 @@ class GuildSpec:
 
     name: str = "Lyric Lab"
     channels: tuple[str, ...] = ("general",)
+    shard: int | None = None
+    """The shard the guild is routed to, of the fake's ``shard_count`` (None: wherever its id
+    falls)."""
 
 
 @dataclass

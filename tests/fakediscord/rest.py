@@ -101,7 +101,8 @@ class CoreRoutes:
     async def gateway(self, request: web.Request) -> web.Response:
         url = self.state.origin.replace("http://", "ws://") + GATEWAY_PATH
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return json_response({"url": url, "shards": 1, "session_start_limit": limit})
+        shards = self.state.shard_count
+        return json_response({"url": url, "shards": shards, "session_start_limit": limit})
 
     def _scope(self, request: web.Request) -> int | None:
         if snowflake(request, "app_id", "Application", 10002) != self.state.app_id:

@@ -27,7 +27,7 @@ from aiohttp import web
 
 from .actions import UserActions
 from .faults import FaultInjector, FaultRule
-from .gateway import PRIVILEGED_INTENTS, Gateway, GatewayHooks, Session
+from .gateway import PRIVILEGED_INTENTS, Gateway, GatewayHooks, Session, owns
 from .interactions import FakeInteraction
 from .models import FakeGuild, FakeMember, FakeRole, FakeUser, GuildSpec, MessageRecord, Perm
 from .rest import API_PREFIX, GATEWAY_PATH, RestServer
@@ -62,8 +62,9 @@ class FakeDiscord(UserActions):
         privileged_intents: int = PRIVILEGED_INTENTS,
         ui_settle: float = 0.5,
         port: int | None = None,
+        shard_count: int = 1,
     ) -> None:
-        self.state = DiscordState(signal=ChangeSignal())
+        self.state = DiscordState(signal=ChangeSignal(), shard_count=shard_count)
         self.ui_settle = ui_settle
         self.faults = FaultInjector()
         for spec in guilds or [GuildSpec()]:
@@ -223,6 +224,15 @@ class FakeDiscord(UserActions):
         return self.gateway.identify_count
 
     @property
+    def identified(self) -> list[tuple[int | None, float]]:
+        """Every IDENTIFY: its shard id (None unsharded) and when it came, in loop time."""
+        return self.gateway.identified
+
+    @property
+    def guild_ids(self) -> list[int]:
+        return list(self.state.guilds)
+
+    @property
     def resume_count(self) -> int:
         return self.gateway.resume_count
 
@@ -339,12 +349,16 @@ class FakeDiscord(UserActions):
         return {
             "v": 10,
             "user": self.state.bot.payload() | {"verified": True, "mfa_enabled": False},
-            "guilds": [{"id": str(g), "unavailable": True} for g in self.state.guilds],
+            "guilds": [
+                {"id": str(g), "unavailable": True}
+                for g in self.state.guilds
+                if owns(session.shard, g)
+            ],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self.gateway_url,
             "application": {"id": str(self.state.app_id), "flags": 0},
-            "shard": [0, 1],
+            "shard": list(session.shard or (0, 1)),
             "private_channels": [],
             "relationships": [],
             "presences": [],

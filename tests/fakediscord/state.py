@@ -72,6 +72,7 @@ class DiscordState:
     server_errors: list[str] = field(default_factory=list)
     uploads: dict[int, Upload] = field(default_factory=dict)
     origin: str = ""
+    shard_count: int = 1
     gateway: Gateway | None = None
     version: int = 0
     app_id: int = field(init=False)
@@ -91,7 +92,9 @@ class DiscordState:
         return user
 
     def add_guild(self, spec: GuildSpec) -> FakeGuild:
-        guild = FakeGuild(id=self.ids.next(), name=spec.name, owner_id=self.owner.id)
+        shard, count = spec.shard, self.shard_count
+        guild_id = self.ids.next() if shard is None else self.ids.on_shard(shard, count)
+        guild = FakeGuild(id=guild_id, name=spec.name, owner_id=self.owner.id)
         guild.roles[guild.id] = FakeRole(guild.id, "@everyone", int(EVERYONE_PERMISSIONS))
         bot_role = FakeRole(self.ids.next(), "lyricbot", int(BOT_PERMISSIONS), 1, managed=True)
         guild.roles[bot_role.id] = bot_role

@@ -1,21 +1,32 @@
-"""Shared fixtures: a real SQLite file per test and builders for generation and corpus records."""
+"""Shared fixtures: a real database per test, on both backends (a SQLite file, and a fresh
+database on the session's real PostgreSQL), and builders for generation and corpus records.
+
+``db`` is parametrised, so every test that takes it runs once per backend; ``sqlite_db``
+is for the few tests about the file itself (WAL, SQLite's own query plans)."""
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
-from collections.abc import AsyncIterator, Callable
-from contextlib import closing
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from bot.storage import Database, NewCorpusEntry, NewGeneration
+from bot.storage.backend import ConstraintError
 
 MakeGeneration = Callable[..., NewGeneration]
 MakeEntry = Callable[..., NewCorpusEntry]
-WriteAroundApi = Callable[..., None]
+WriteAroundApi = Callable[..., Awaitable[None]]
+
+SCHEMA_REFUSALS: dict[str, tuple[type[Exception], ...]] = {
+    "sqlite": (ConstraintError,),
+    # A wrongly typed value is refused by the column's type before any CHECK runs, and text
+    # that is not JSON by the cast in the CHECK: the schema refuses it either way.
+    "postgres": (ConstraintError, asyncpg.DataError, asyncpg.InvalidTextRepresentationError),
+}
 
 
 @pytest.fixture
@@ -23,10 +34,30 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "data" / "lyricbot.sqlite3"
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_location(request: pytest.FixtureRequest, db_path: Path) -> Path | str:
+    """Where each backend's database for this test lives: the file, or a fresh database."""
+    if request.param == "sqlite":
+        return db_path
+    return str(request.getfixturevalue("postgres_url"))
+
+
 @pytest.fixture
-async def db(db_path: Path) -> AsyncIterator[Database]:
+async def db(db_location: Path | str) -> AsyncIterator[Database]:
+    async with await Database.open(db_location) as database:
+        yield database
+
+
+@pytest.fixture
+async def sqlite_db(db_path: Path) -> AsyncIterator[Database]:
     async with await Database.open(db_path) as database:
         yield database
+
+
+@pytest.fixture
+def schema_refusal(db: Database) -> tuple[type[Exception], ...]:
+    """What a write the schema refuses raises on this test's backend."""
+    return SCHEMA_REFUSALS[db.dialect]
 
 
 @pytest.fixture
@@ -76,11 +107,10 @@ def make_entry() -> MakeEntry:
 
 
 @pytest.fixture
-def write_around_api(db_path: Path) -> WriteAroundApi:
-    """Run one write with a plain sqlite3 connection, bypassing every check in Python."""
+def write_around_api(db: Database) -> WriteAroundApi:
+    """Run one write straight on the backend, bypassing every check in Python."""
 
-    def write(sql: str, params: tuple[Any, ...] = ()) -> None:
-        with closing(sqlite3.connect(db_path)) as conn, conn:
-            conn.execute(sql, params)
+    async def write(sql: str, params: tuple[Any, ...] = ()) -> None:
+        await db.backend.execute(sql, params)
 
     return write

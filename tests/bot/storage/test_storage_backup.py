@@ -49,7 +49,7 @@ async def test_backup_replaces_an_older_backup(
         assert (await copy.stats()).total_generations == 1
 
 
-async def test_backup_onto_the_live_file_is_refused(db: Database, db_path: Path) -> None:
+async def test_backup_onto_the_live_file_is_refused(sqlite_db: Database, db_path: Path) -> None:
     with pytest.raises(StorageError, match="onto itself"):
-        await db.backup_to(db_path)
-    assert await db.integrity_check() == "ok"
+        await sqlite_db.backup_to(db_path)
+    assert await sqlite_db.integrity_check() == "ok"

@@ -1,12 +1,15 @@
-"""Schema creation, re-opening, upgrading an existing database, and refusing unknown ones."""
+"""Schema creation, re-opening, upgrading an existing database, and refusing unknown ones:
+on both backends, except where a test is about the SQLite file itself."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from bot.storage import (
@@ -20,8 +23,23 @@ from bot.storage import (
     StorageError,
     UnknownGenerationError,
 )
-from bot.storage.connection import connect, split_statements
-from bot.storage.migrations import migrate
+from bot.storage.backend import Backend
+from bot.storage.connection import split_statements
+from bot.storage.migrations import migrate, table_names
+from bot.storage.postgres_backend import PostgresBackend
+from bot.storage.sqlite_backend import SqliteBackend
+
+TABLES = {
+    "pending_requests",
+    "preset_state",
+    "generations",
+    "ratings",
+    "rating_reactions",
+    "schema_migrations",
+    "corpus_entries",
+    "training_runs",
+    "audit_log",
+}
 
 
 def _query(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -40,22 +58,34 @@ def _extra_migration(sql: str) -> Migration:
     return Migration(LATEST_VERSION + 1, "test_extra", sql)
 
 
-async def test_fresh_database_has_tables_indexes_and_latest_version(
-    db: Database, db_path: Path
-) -> None:
+@pytest.fixture
+async def bare(db_location: Path | str) -> AsyncIterator[Backend]:
+    """A connection to the test's database with no migrations applied by opening it."""
+    backend: Backend
+    if isinstance(db_location, Path):
+        backend = await SqliteBackend.open(db_location)
+    else:
+        backend = await PostgresBackend.open(db_location, db_location)
+    try:
+        yield backend
+    finally:
+        await backend.close()
+
+
+async def _recorded(db: Database) -> list[tuple[int, str]]:
+    rows = await db.backend.fetchall("SELECT version, name FROM schema_migrations ORDER BY 1")
+    return [(int(row[0]), str(row[1])) for row in rows]
+
+
+async def test_fresh_database_has_tables_and_latest_version(db: Database) -> None:
     assert LATEST_VERSION == 7
     assert await db.schema_version() == LATEST_VERSION
-    assert _names(db_path, "table") == {
-        "pending_requests",
-        "preset_state",
-        "generations",
-        "ratings",
-        "rating_reactions",
-        "schema_migrations",
-        "corpus_entries",
-        "training_runs",
-        "audit_log",
-    }
+    assert await table_names(db.backend) == TABLES
+    assert await _recorded(db) == [(m.version, m.name) for m in MIGRATIONS]
+
+
+async def test_fresh_sqlite_file_has_its_indexes(sqlite_db: Database, db_path: Path) -> None:
+    assert _names(db_path, "table") == TABLES
     assert {
         "generations_message_id",
         "generations_guild_created",
@@ -66,7 +96,7 @@ async def test_fresh_database_has_tables_indexes_and_latest_version(
     } <= _names(db_path, "index")
 
 
-async def test_lookups_use_indexes(db: Database, db_path: Path) -> None:
+async def test_lookups_use_indexes(sqlite_db: Database, db_path: Path) -> None:
     queries = {
         "SELECT id FROM generations WHERE message_id = 5": "generations_message_id",
         "SELECT id FROM generations WHERE guild_id = 1 AND created_at > ''": (
@@ -88,36 +118,32 @@ async def test_lookups_use_indexes(db: Database, db_path: Path) -> None:
         assert index in plan, (query, plan)
 
 
-async def test_reopening_is_idempotent(db_path: Path, make_generation) -> None:
-    async with await Database.open(db_path) as db:
+async def test_reopening_is_idempotent(db_location: Path | str, make_generation) -> None:
+    async with await Database.open(db_location) as db:
         generation_id = await db.record_generation(make_generation())
-    async with await Database.open(db_path) as db:
+    async with await Database.open(db_location) as db:
         assert await db.schema_version() == LATEST_VERSION
         assert await db.get_generation(generation_id) is not None
-    recorded = _query(db_path, "SELECT version, name FROM schema_migrations ORDER BY version")
-    assert recorded == [(m.version, m.name) for m in MIGRATIONS]
+        assert await _recorded(db) == [(m.version, m.name) for m in MIGRATIONS]
 
 
-async def test_upgrade_from_first_migration_keeps_rows(db_path: Path) -> None:
-    conn = await connect(db_path)
-    try:
-        assert await migrate(conn, MIGRATIONS[:1]) == 1
-        # Rows written the way version-1 code wrote them.
-        await conn.execute(
-            "INSERT INTO generations (id, created_at, source, guild_id, seed, params_json,"
-            " model_version, output, status) VALUES (7, '2024-01-02T03:04:05.000000+00:00',"
-            " 'discord', 42, 'old seed', '{\"temperature\": 0.7}', 'lstm-v0', 'old song', 'ok')"
-        )
-        await conn.execute(
-            "INSERT INTO ratings (generation_id, user_id, score, rated_at)"
-            " VALUES (7, 99, 4, '2024-01-02T03:05:00.000000+00:00')"
-        )
-    finally:
-        await conn.close()
+async def test_upgrade_from_first_migration_keeps_rows(
+    bare: Backend, db_location: Path | str
+) -> None:
+    assert await migrate(bare, MIGRATIONS[:1]) == 1
+    # Rows written the way version-1 code wrote them.
+    await bare.execute(
+        "INSERT INTO generations (id, created_at, source, guild_id, seed, params_json,"
+        " model_version, output, status) VALUES (7, '2024-01-02T03:04:05.000000+00:00',"
+        " 'discord', 42, 'old seed', '{\"temperature\": 0.7}', 'lstm-v0', 'old song', 'ok')"
+    )
+    await bare.execute(
+        "INSERT INTO ratings (generation_id, user_id, score, rated_at)"
+        " VALUES (7, 99, 4, '2024-01-02T03:05:00.000000+00:00')"
+    )
+    assert "corpus_entries" not in await table_names(bare)
 
-    assert "corpus_entries" not in _names(db_path, "table")
-
-    async with await Database.open(db_path) as db:
+    async with await Database.open(db_location) as db:
         assert await db.schema_version() == LATEST_VERSION
         row = await db.get_generation(7)
         assert row is not None
@@ -133,75 +159,79 @@ async def test_upgrade_from_first_migration_keeps_rows(db_path: Path) -> None:
         assert await db.last_training_run() is None
         assert await db.audit_entries() == []
         assert await db.record_audit(action="retrain", allowed=True, user_id=99) == 1
-    assert {"corpus_entries", "training_runs", "audit_log"} <= _names(db_path, "table")
-    recorded = _query(db_path, "SELECT version, name FROM schema_migrations ORDER BY version")
-    assert recorded == [(m.version, m.name) for m in MIGRATIONS]
+        assert await table_names(db.backend) == TABLES
+        assert await _recorded(db) == [(m.version, m.name) for m in MIGRATIONS]
 
 
-async def test_appended_migration_runs_on_existing_database(db_path: Path, make_generation) -> None:
-    async with await Database.open(db_path) as db:
+async def test_appended_migration_runs_on_existing_database(
+    db_location: Path | str, make_generation
+) -> None:
+    async with await Database.open(db_location) as db:
         generation_id = await db.record_generation(make_generation())
+    # The shape of the next real migration: a plain column and an index, one text for both.
     extra = _extra_migration(
-        "CREATE TABLE later_notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL);\n"
-        "INSERT INTO later_notes (text) VALUES ('a; b');\n"
-        "CREATE INDEX later_notes_text ON later_notes (text);"
+        "ALTER TABLE generations ADD COLUMN style TEXT;\n"
+        "UPDATE generations SET style = 'a; b';\n"
+        "CREATE INDEX generations_style ON generations (style);"
     )
-    conn = await connect(db_path)
-    try:
-        assert await migrate(conn, (*MIGRATIONS, extra)) == extra.version
-        rows = await conn.execute_fetchall("SELECT text FROM later_notes")
-        assert [row[0] for row in rows] == ["a; b"]
-        kept = await conn.execute_fetchall(
-            "SELECT id FROM generations WHERE id = ?", (generation_id,)
-        )
-        assert len(list(kept)) == 1
-    finally:
-        await conn.close()
+    async with await Database.open(db_location) as db:
+        assert await migrate(db.backend, (*MIGRATIONS, extra)) == extra.version
+        rows = await db.backend.fetchall("SELECT id, style FROM generations")
+        assert [(row[0], row[1]) for row in rows] == [(generation_id, "a; b")]
+        assert (await db.get_generation(generation_id)) is not None
 
 
-async def test_failed_migration_is_rolled_back_entirely(db_path: Path) -> None:
+async def test_failed_migration_is_rolled_back_entirely(
+    bare: Backend, db_location: Path | str
+) -> None:
     bad = _extra_migration("CREATE TABLE half_done (id INTEGER); SELECT * FROM no_such_table;")
-    conn = await connect(db_path)
-    try:
-        with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
-            await migrate(conn, (*MIGRATIONS, bad))
-    finally:
-        await conn.close()
-    assert "half_done" not in _names(db_path, "table")
-    async with await Database.open(db_path) as db:
+    with pytest.raises((sqlite3.OperationalError, asyncpg.UndefinedTableError), match="no_such"):
+        await migrate(bare, (*MIGRATIONS, bad))
+    assert "half_done" not in await table_names(bare)
+    async with await Database.open(db_location) as db:
         assert await db.schema_version() == LATEST_VERSION
 
 
-async def test_database_from_newer_code_is_refused(db_path: Path) -> None:
-    conn = await connect(db_path)
-    try:
-        await migrate(conn, (*MIGRATIONS, _extra_migration("CREATE TABLE later (id INTEGER);")))
-    finally:
-        await conn.close()
+async def test_database_from_newer_code_is_refused(bare: Backend, db_location: Path | str) -> None:
+    await migrate(bare, (*MIGRATIONS, _extra_migration("CREATE TABLE later (id INTEGER);")))
     with pytest.raises(SchemaTooNewError, match=rf"version {LATEST_VERSION + 1} is newer"):
-        await Database.open(db_path)
+        await Database.open(db_location)
 
 
-async def test_migration_history_from_another_branch_is_refused(db_path: Path) -> None:
-    conn = await connect(db_path)
-    try:
-        renamed = (Migration(1, "something_else", MIGRATIONS[0].sql), *MIGRATIONS[1:])
-        await migrate(conn, renamed)
-    finally:
-        await conn.close()
+async def test_migration_history_from_another_branch_is_refused(
+    bare: Backend, db_location: Path | str
+) -> None:
+    first = MIGRATIONS[0]
+    renamed = Migration(1, "something_else", first.sql, first.postgres)
+    await migrate(bare, (renamed, *MIGRATIONS[1:]))
     with pytest.raises(StorageError, match="different branch"):
-        await Database.open(db_path)
+        await Database.open(db_location)
 
 
 @pytest.mark.parametrize("versions", [(), (2,), (1, 3), (2, 1)])
-async def test_migration_numbers_must_run_one_two_three(db_path: Path, versions) -> None:
+async def test_migration_numbers_must_run_one_two_three(bare: Backend, versions) -> None:
     listed = [Migration(v, f"m{v}", "SELECT 1;") for v in versions]
-    conn = await connect(db_path)
+    with pytest.raises(ValueError, match="numbered"):
+        await migrate(bare, listed)
+
+
+async def test_another_apps_postgres_database_is_not_modified(postgres_url: str) -> None:
+    other = await asyncpg.connect(postgres_url)
     try:
-        with pytest.raises(ValueError, match="numbered"):
-            await migrate(conn, listed)
+        await other.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+        with pytest.raises(ForeignDatabaseError, match="did not create"):
+            await Database.open(postgres_url)
+        tables = await other.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        assert [row[0] for row in tables] == ["invoices"]
     finally:
-        await conn.close()
+        await other.close()
+
+
+async def test_postgres_url_password_never_shows(postgres_server) -> None:
+    url = f"postgresql://lyricbot:hunter2@127.0.0.1:{postgres_server.port}/nowhere"
+    with pytest.raises(StorageError) as raised:
+        await Database.open(url)
+    assert "hunter2" not in str(raised.value) and "***" in str(raised.value)
 
 
 async def test_non_sqlite_file_gives_clear_error(tmp_path: Path) -> None:
@@ -229,8 +259,9 @@ async def test_open_creates_missing_parent_directories(tmp_path: Path) -> None:
 
 
 async def test_wal_mode_and_foreign_keys_are_on(
-    db: Database, db_path: Path, make_generation
+    sqlite_db: Database, db_path: Path, make_generation
 ) -> None:
+    db = sqlite_db
     assert _query(db_path, "PRAGMA journal_mode") == [("wal",)]
     # Foreign keys are a per-connection setting: the Database's own connection must refuse a
     # rating for a generation that does not exist (it would be accepted with them off).
@@ -246,8 +277,8 @@ async def test_wal_mode_and_foreign_keys_are_on(
     assert _query(db_path, "SELECT COUNT(*) FROM ratings") == [(0,)]
 
 
-async def test_closed_database_says_so(db_path: Path) -> None:
-    db = await Database.open(db_path)
+async def test_closed_database_says_so(db_location: Path | str) -> None:
+    db = await Database.open(db_location)
     await db.close()
     await db.close()  # a second close is harmless
     with pytest.raises(StorageError, match="is closed"):
