@@ -157,7 +157,7 @@ class BatchRunner:
         ids = torch.tensor([start_ids(tokenizer, job.seed.ids)])
         with torch.inference_mode():
             logits, state = self.loaded.model(ids)
-        cpu_state = self._cpu.from_torch_state(state)
+        cpu_state = CpuState.from_torch(state)
         cpu_state = CpuState(np.repeat(cpu_state.h, n, axis=1), np.repeat(cpu_state.c, n, axis=2))
         first = np.repeat(logits[0, -1:].float().numpy(), n, axis=0)
         job.decoding = Decoding(self.loaded, job.seed, job.params)
