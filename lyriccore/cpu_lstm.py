@@ -47,7 +47,8 @@ class CpuState:
     @staticmethod
     def zeros(layers: int, hidden: int, rows: int) -> CpuState:
         return CpuState(
-            np.zeros((layers * hidden, rows), np.float32), np.zeros((layers, hidden, rows), np.float32)
+            np.zeros((layers * hidden, rows), np.float32),
+            np.zeros((layers, hidden, rows), np.float32),
         )
 
     @staticmethod
