@@ -138,7 +138,11 @@ class EngineService:
         if name in self._generators:
             self._generators[name].swap(loaded)
         else:
-            self._generators[name] = Generator(loaded, threads=self.settings.generation_threads)
+            self._generators[name] = Generator(
+                loaded,
+                threads=self.settings.generation_threads,
+                weights=self.settings.serving_weights,
+            )
         if self.settings.words != "off":  # the word sets, now rather than in a first request
             await loop.run_in_executor(self._loader, self._generators[name].prepare_song_form)
         self._identities[name] = identity
