@@ -70,6 +70,16 @@ class _Graph:
         return self.op("Slice", [x, *ends], "slice")
 
 
+def product_graph(
+    x: str, w: np.ndarray, weights: str
+) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto], str]:
+    """One product x @ w.T as nodes, initialisers and its output's name: the unit the
+    benchmark times candidate kernels by (bench/weights_kernels.py)."""
+    g = _Graph(weights)
+    out = g.linear(x, w, "w")
+    return g.nodes, g.inits, out
+
+
 def quantise_rows(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Symmetric int8 with one scale per output row, in MatMulNBits' layout: (O, 1, block)
     uint8 with the zero point 128 implied, the row padded with zeros to a power-of-two block."""

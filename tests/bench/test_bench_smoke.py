@@ -53,6 +53,9 @@ def test_quick_bench_prints_a_complete_json_report(tmp_path: Path) -> None:
     bandit = report["benchmarks"]["bandit"]
     assert bandit["curve"][-1]["ratings"] == 300 and bandit["curve"][-1]["best_share"] >= 0.8
     assert (tmp_path / "bandit.png").stat().st_size > 0
+    weights = report["benchmarks"]["serving_weights"]
+    assert weights["generation"]["char_1_stream_ratio"] > 0
+    assert all(abs(q["relative_change"]) < 0.005 for q in weights["quality"].values())
     assert json.loads((tmp_path / "b.json").read_text()) == report
 
 

@@ -1,0 +1,224 @@
+"""Serving weights (issue 16): fp32 numpy against int8 onnxruntime, kernels to whole requests.
+
+- `kernels`: one product of each shape a 2×512 step has, at 1, 16 and 128 rows, in every
+  candidate: numpy fp32 (today's), torch bf16 (oneDNN), onnxruntime fp32 and int8 — the
+  measurement the served kernel was chosen by. Best of 5 rounds, microseconds.
+- `steps`: the whole serving step per model and row count, and a fresh step's first call.
+- `generation`: `Generator` as the bot serves, fp32 against auto (int8) against the exported
+  ONNX file: one stream, 128 rows (16 requests × 8 samples, submitted together), word model.
+- `quality`: held-out NLL per token of each `--weights-model`, both weights.
+- `startup`: checkpoint → ready to step (load, arrange, warm up), and the first request.
+
+Speed models have the default shapes (2×512 char, 2×512 word of 8.8k words) with fresh
+weights: a step's cost does not depend on training. Ratios are int8 over fp32, same run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from bench.common import Context, first_words, median, torch_threads
+from bench.serving import text_counts
+from bench.weights_kernels import candidates
+from lyriccore.checkpoint import LoadedModel, load_model, save_checkpoint
+from lyriccore.cpu_lstm import CpuLSTM
+from lyriccore.export import export_onnx, onnx_step_for
+from lyriccore.generator import Generator
+from lyriccore.model import LyricsLSTM, ModelConfig
+from lyriccore.ort_step import OrtStep
+from lyriccore.sampling import SamplingParams
+from lyriccore.serving_step import StepModel
+from lyriccore.step_graph import step_graph
+from lyriccore.step_quality import nll_per_token
+from lyriccore.tokenizer import CharTokenizer, Tokenizer, WordTokenizer
+
+log = logging.getLogger(__name__)
+ROWS = (1, 16, 128)
+SEED = "we drift"
+
+
+def best_us(fn: Callable[[], object], calls: int, rounds: int = 5) -> float:
+    """Best mean over `rounds` of `calls` calls: the least disturbed by other processes."""
+    fn()
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - started) / calls)
+    return best * 1e6
+
+
+def fresh_model(folder: Path, tokenizer: Tokenizer, embed: int, hidden: int) -> Path:
+    """A checkpoint of the default shape with untrained weights, served like any other."""
+    torch.manual_seed(0)
+    config = ModelConfig(vocab_size=tokenizer.vocab_size, embed_dim=embed, hidden_size=hidden)
+    model = LyricsLSTM(config)
+    payload = {
+        "model_config": config.to_dict(),
+        "tokenizer": tokenizer.to_dict(),
+        "state_dict": model.state_dict(),
+    }
+    save_checkpoint(folder / "best.pt", payload)
+    return folder
+
+
+def kernels(cpu: CpuLSTM) -> dict[str, Any]:
+    report = {}
+    for name, w in (("w_hh0", cpu.w[0]), ("w1", cpu.w[1])):
+        name = f"{name}_{w.shape[0]}x{w.shape[1]}"
+        rows = {}
+        for n in ROWS:
+            x = np.random.default_rng(n).standard_normal((w.shape[1], n)).astype(np.float32)
+            rows[str(n)] = {k: best_us(fn, 50) for k, fn in candidates(w, x).items()}
+        report[name] = rows
+    return report
+
+
+def steps(named: dict[str, LoadedModel]) -> dict[str, Any]:
+    report: dict[str, Any] = {}
+    for name, loaded in named.items():
+        cpu = CpuLSTM(loaded.model)
+        int8 = OrtStep(step_graph(cpu, "int8"))
+        first = _first_call_us(OrtStep(step_graph(cpu, "int8")))
+        figures: dict[str, Any] = {"int8_first_call_us": first}
+        for n in ROWS:
+            fp32_us, int8_us = (_step_us(s, n) for s in (cpu, int8))
+            figures[str(n)] = {"fp32_us": fp32_us, "int8_us": int8_us, "ratio": fp32_us / int8_us}
+        report[name] = figures
+    return report
+
+
+def _step_us(step: StepModel, rows: int) -> float:
+    state, tokens = step.initial_state(rows), np.zeros(rows, np.int64)
+    return best_us(lambda: step.step(tokens, state), max(5, 400 // rows))
+
+
+def _first_call_us(step: StepModel) -> float:
+    state = step.initial_state(1)
+    started = time.perf_counter()
+    step.step(np.zeros(1, np.int64), state)
+    return (time.perf_counter() - started) * 1e6
+
+
+def generation(
+    ctx: Context, char: LoadedModel, word: LoadedModel, onnx_file: Path
+) -> dict[str, Any]:
+    report: dict[str, Any] = {}
+    sizes = ctx.sizes
+    servers = {
+        "fp32": Generator(char, weights="fp32"),
+        "auto": Generator(char, weights="auto"),
+        "onnx_file": Generator(char, step=onnx_step_for(char, onnx_file)),
+    }
+    one = SamplingParams(lines=None, max_tokens=sizes.gen_tokens)
+    wide = SamplingParams(lines=None, max_tokens=sizes.gen_tokens // 6, samples=8)
+    for name, generator in servers.items():
+        report[f"char_1_stream_{name}"] = _rate(
+            lambda g=generator: [g.submit(SEED, one)], sizes.gen_repeats
+        )
+        report[f"char_128_rows_{name}"] = _rate(
+            lambda g=generator: [g.submit(SEED, wide.with_seed(i)) for i in range(16)],
+            sizes.gen_repeats,
+        )
+        generator.close()
+    word_one = SamplingParams(lines=None, max_tokens=sizes.gen_word_tokens)
+    for name in ("fp32", "auto"):
+        generator = Generator(word, weights=name)
+        report[f"word_1_stream_{name}"] = _rate(
+            lambda g=generator: [g.submit(SEED, word_one)], sizes.gen_repeats, "words"
+        )
+        generator.close()
+    for key in ("char_1_stream", "char_128_rows", "word_1_stream"):
+        report[f"{key}_ratio"] = report[f"{key}_auto"]["per_s"] / report[f"{key}_fp32"]["per_s"]
+    return report
+
+
+def _rate(submit: Callable[[], list[Any]], repeats: int, unit: str = "chars") -> dict[str, float]:
+    """Median over `repeats` of `unit`s written per second, all requests together."""
+    runs = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        results = [f.result() for f in submit()]
+        seconds = time.perf_counter() - started
+        done = sum(text_counts(r)[unit] for r in results)
+        runs.append({"per_s": done / seconds, "seconds": seconds})
+    return {k: median([r[k] for r in runs]) for k in runs[0]}
+
+
+def quality(models: list[Path], text: str) -> dict[str, Any]:
+    report = {}
+    for path in models:
+        loaded = load_model(path)
+        ids = loaded.tokenizer.encode(text)
+        cpu = CpuLSTM(loaded.model)
+        fp32 = nll_per_token(cpu, ids)
+        int8 = nll_per_token(OrtStep(step_graph(cpu, "int8")), ids)
+        report[str(path)] = {
+            "hidden_size": loaded.config.hidden_size,
+            "tokens": len(ids),
+            "fp32_nll": fp32,
+            "int8_nll": int8,
+            "relative_change": (int8 - fp32) / fp32,
+        }
+    return report
+
+
+def startup(path: Path, onnx_file: Path) -> dict[str, Any]:
+    """Checkpoint → ready (load, arrange or build the graph, warm up), then 8-line requests:
+    the first against the median of the next five."""
+    report = {}
+    for name in ("fp32", "int8", "onnx_file"):
+        started = time.perf_counter()
+        loaded = load_model(path)
+        if name == "onnx_file":
+            generator = Generator(loaded, step=onnx_step_for(loaded, onnx_file))
+        else:
+            generator = Generator(loaded, weights=name)
+        ready = time.perf_counter() - started
+        params = SamplingParams(lines=8, max_tokens=960)
+        times = [_request_ms(generator, params.with_seed(i)) for i in range(6)]
+        report[name] = {
+            "checkpoint_to_ready_s": ready,
+            "first_request_ms": times[0],
+            "later_requests_median_ms": median(times[1:]),
+        }
+    return report
+
+
+def _request_ms(generator: Generator, params: SamplingParams) -> float:
+    started = time.perf_counter()
+    generator.generate(SEED, params)
+    return (time.perf_counter() - started) * 1000
+
+
+def serving_weights(ctx: Context, trained: list[Path]) -> dict[str, Any]:
+    """Every figure of the module doc, on one generation thread as the bot runs."""
+    char_dir, word_dir = ctx.work_dir / "w-char", ctx.work_dir / "w-word"
+    words, hidden = first_words(ctx.text, ctx.sizes.word_words), ctx.sizes.weights_hidden
+    fresh_model(char_dir, CharTokenizer.build(ctx.text), 64, hidden)
+    vocab = WordTokenizer.build(words, lowercase=True, min_freq=1, max_vocab=16_000)
+    fresh_model(word_dir, vocab, 256, hidden)
+    char, word = load_model(char_dir), load_model(word_dir)
+    onnx_file = export_onnx(char, char_dir / "step.onnx", "int8")
+    held_out = ctx.text[-len(ctx.text) // 10 :][:60_000]
+    with torch_threads(1):
+        log.info("serving weights: kernels")
+        report: dict[str, Any] = {"kernels": kernels(CpuLSTM(char.model))}
+        log.info("serving weights: steps")
+        report["steps"] = steps({"char": char, "word": word})
+        log.info("serving weights: generation")
+        report["generation"] = generation(ctx, char, word, onnx_file)
+        log.info("serving weights: start-up")
+        report["startup"] = startup(char_dir, onnx_file)
+        log.info("serving weights: quality")
+        report["quality"] = quality(trained, held_out)
+    report["models"] = {"hidden_size": hidden, "word_vocab": word.config.vocab_size}
+    return report
