@@ -3,7 +3,8 @@
 - `kernels`: one product of each shape a 2×512 step has, at 1, 16 and 128 rows, in every
   candidate: numpy fp32 (today's), torch bf16 (oneDNN), onnxruntime fp32 and int8 — the
   measurement the served kernel was chosen by. Best of 5 rounds, microseconds.
-- `steps`: the whole serving step per model and row count, and a fresh step's first call.
+- `steps`: the whole serving step per model (the two below and each `--weights-model`) and
+  row count, and a fresh int8 step's first call (what the warm-up takes off a first request).
 - `generation`: `Generator` as the bot serves, fp32 against auto (int8) against the exported
   ONNX file: one stream, 128 rows (16 requests × 8 samples, submitted together), word model.
 - `quality`: held-out NLL per token of each `--weights-model`, both weights.
@@ -208,12 +209,13 @@ def serving_weights(ctx: Context, trained: list[Path]) -> dict[str, Any]:
     fresh_model(word_dir, vocab, 256, hidden)
     char, word = load_model(char_dir), load_model(word_dir)
     onnx_file = export_onnx(char, char_dir / "step.onnx", "int8")
-    held_out = ctx.text[-len(ctx.text) // 10 :][:60_000]
+    held_out = ctx.text[-len(ctx.text) // 10 :][: 30 * ctx.sizes.gen_tokens]
     with torch_threads(1):
         log.info("serving weights: kernels")
         report: dict[str, Any] = {"kernels": kernels(CpuLSTM(char.model))}
         log.info("serving weights: steps")
-        report["steps"] = steps({"char": char, "word": word})
+        named = {"char": char, "word": word, **{p.name: load_model(p) for p in trained}}
+        report["steps"] = steps(named)
         log.info("serving weights: generation")
         report["generation"] = generation(ctx, char, word, onnx_file)
         log.info("serving weights: start-up")
