@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 from bench.common import Context, first_words, median, torch_threads
 from bench.serving import text_counts
@@ -210,7 +211,9 @@ def serving_weights(ctx: Context, trained: list[Path]) -> dict[str, Any]:
     char, word = load_model(char_dir), load_model(word_dir)
     onnx_file = export_onnx(char, char_dir / "step.onnx", "int8")
     held_out = ctx.text[-len(ctx.text) // 10 :][: 30 * ctx.sizes.gen_tokens]
-    with torch_threads(1):
+    # One thread for every kernel, as the served step runs (Generator sets BLAS so too, but
+    # only once one exists; two BLAS threads stall whenever a neighbour takes a core).
+    with torch_threads(1), threadpool_limits(1, user_api="blas"):
         log.info("serving weights: kernels")
         report: dict[str, Any] = {"kernels": kernels(CpuLSTM(char.model))}
         log.info("serving weights: steps")
