@@ -46,8 +46,9 @@ ROWS = (1, 16, 128)
 SEED = "we drift"
 
 
-def best_us(fn: Callable[[], object], calls: int, rounds: int = 5) -> float:
-    """Best mean over `rounds` of `calls` calls: the least disturbed by other processes."""
+def best_us(fn: Callable[[], object], calls: int, rounds: int = 20) -> float:
+    """Best mean over `rounds` short rounds of `calls` calls: on a shared machine the fastest
+    round is the one no other process interrupted, the figure comparable between kernels."""
     fn()
     best = float("inf")
     for _ in range(rounds):
@@ -79,7 +80,7 @@ def kernels(cpu: CpuLSTM) -> dict[str, Any]:
         rows = {}
         for n in ROWS:
             x = np.random.default_rng(n).standard_normal((w.shape[1], n)).astype(np.float32)
-            rows[str(n)] = {k: best_us(fn, 50) for k, fn in candidates(w, x).items()}
+            rows[str(n)] = {k: best_us(fn, 10) for k, fn in candidates(w, x).items()}
         report[name] = rows
     return report
 
@@ -100,7 +101,7 @@ def steps(named: dict[str, LoadedModel]) -> dict[str, Any]:
 
 def _step_us(step: StepModel, rows: int) -> float:
     state, tokens = step.initial_state(rows), np.zeros(rows, np.int64)
-    return best_us(lambda: step.step(tokens, state), max(5, 400 // rows))
+    return best_us(lambda: step.step(tokens, state), max(3, 100 // rows))
 
 
 def _first_call_us(step: StepModel) -> float:
