@@ -142,9 +142,10 @@ def generation(
             runs[key].append(_rate(g, submit, unit))
     for g in servers.values():
         g.close()
-    report = {key: {k: median([r[k] for r in rs]) for k in rs[0]} for key, rs in runs.items()}
+    medians = {key: {k: median([r[k] for r in rs]) for k in rs[0]} for key, rs in runs.items()}
+    report: dict[str, Any] = dict(medians)
     for key in ("char_1_stream", "char_128_rows", "word_1_stream"):
-        report[f"{key}_ratio"] = report[f"{key}_auto"]["per_s"] / report[f"{key}_fp32"]["per_s"]
+        report[f"{key}_ratio"] = medians[f"{key}_auto"]["per_s"] / medians[f"{key}_fp32"]["per_s"]
     return report
 
 

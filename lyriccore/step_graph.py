@@ -17,6 +17,7 @@ or numpy: bench/README.md "Serving weights" (it was the fastest at 1, 16 and 128
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import onnx
@@ -47,7 +48,7 @@ class _Graph:
         self.inits.append(numpy_helper.from_array(array, name))
         return name
 
-    def op(self, kind: str, inputs: list[str], hint: str, **attrs: object) -> str:
+    def op(self, kind: str, inputs: list[str], hint: str, **attrs: Any) -> str:
         out = self.name(hint)
         domain = "com.microsoft" if kind == "MatMulNBits" else ""
         self.nodes.append(helper.make_node(kind, inputs, [out], domain=domain, **attrs))
@@ -98,7 +99,8 @@ def step_graph(cpu: CpuLSTM, weights: str) -> onnx.ModelProto:
     g, hidden, layers = _Graph(weights), cpu.hidden, cpu.layers
     h_rows = g.op("Transpose", ["h"], "h_rows", perm=[1, 0])  # (N, L·H)
     c_rows = g.op("Transpose", ["c"], "c_rows", perm=[0, 2, 1])  # (L, N, H)
-    new_h, new_c = [], []
+    new_h: list[str] = []
+    new_c: list[str] = []
     for layer in range(layers):
         h_old = g.slice(h_rows, layer * hidden, (layer + 1) * hidden, axis=1)
         if layer == 0:
