@@ -23,7 +23,7 @@ from lyriccore.ort_step import OrtStep
 from lyriccore.step_graph import step_graph
 
 SERVING_WEIGHTS = ("auto", "fp32", "int8")
-INT8_FROM_HIDDEN = 256  # measured crossover (bench/README.md): at 128 fp32 is as fast
+INT8_FROM_HIDDEN = 256  # int8 wins or ties from 2×256 up; at 2×64 it was 2× slower (bench/)
 WARMUP_ROWS = (1, 8)
 
 

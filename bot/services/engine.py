@@ -135,7 +135,8 @@ class EngineService:
         running on the old weights finish on them."""
         loop = asyncio.get_running_loop()
         loaded = await loop.run_in_executor(self._loader, load_model, self.registry.path(name))
-        # Building the serving step (an int8 graph, its warm-up) takes ~0.1-0.5 s: off the loop.
+        # Building the serving step (an int8 graph, its session, a warm-up) is CPU work that
+        # grows with the model: off the loop, like the load.
         if name in self._generators:
             await loop.run_in_executor(self._loader, self._generators[name].swap, loaded)
         else:
