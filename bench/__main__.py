@@ -1,6 +1,6 @@
 """`python -m bench [SUITE] [--quick]` (SUITE: all, train, ddp, generate, serve, curves, quality,
-crossstyle, songs, styles, bandit, databases): run lyricbot's benchmarks and print one JSON
-report (also written to bench/results/latest.json).
+crossstyle, songs, styles, bandit, databases, weights): run lyricbot's benchmarks and print one
+JSON report (also written to bench/results/latest.json).
 
 Progress goes to stderr; the report is the only thing on stdout.
 """
@@ -44,6 +44,7 @@ from bench.quality import quality
 from bench.songs import songs
 from bench.styles import style_figures
 from bench.train_speed import char_training, models_for_generation, word_training
+from bench.weights import serving_weights
 from lyriccore.corpus import load_corpus
 
 log = logging.getLogger("bench")
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
             "styles",
             "bandit",
             "databases",
+            "weights",
         ),
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
@@ -86,6 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--minutes",
         type=float,
         help="the quality and crossstyle sections' budget per run (default 10, --quick 0.1)",
+    )
+    parser.add_argument(
+        "--weights-model",
+        action="append",
+        type=Path,
+        default=[],
+        help="weights: a trained model whose held-out NLL is scored in fp32 and int8 "
+        "(repeatable; default: the generation char model in `all`)",
     )
     parser.add_argument(
         "--song-model",
@@ -153,6 +163,10 @@ def run(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
     if args.suite in ("all", "styles"):
         watch = Contention()
         results["styles"] = _filed(style_figures(ctx, args.style_model), watch)
+    if args.suite in ("all", "weights"):
+        watch = Contention()
+        trained = args.weights_model or ([models["char"]] if models else [])
+        results["serving_weights"] = _filed(serving_weights(ctx, trained), watch)
     if args.suite in ("all", "serve"):
         models = models or models_for_generation(ctx)
         for name, section in (("service", service), ("discord", discord)):

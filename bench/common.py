@@ -50,6 +50,7 @@ class Sizes:
     gen_tokens: int = 2000
     gen_word_tokens: int = 600
     gen_repeats: int = 3
+    weights_hidden: int = 512  # the serving-weights models: the default shapes
     latency_requests: int = 20
     plain_checks: int = 20
     concurrency: tuple[int, ...] = (1, 16, 32, 64)
@@ -83,6 +84,7 @@ class Sizes:
             gen_tokens=200,
             gen_word_tokens=60,
             gen_repeats=1,
+            weights_hidden=64,
             latency_requests=3,
             plain_checks=2,
             concurrency=(1, 4),

@@ -73,9 +73,11 @@ def generation(ctx: Context, char_model: Path, word_model: Path, threads: int) -
         "corpus_chars_per_line": line_length,
     }
     with torch_threads(1):
+        with Server(char_model, threads, weights="fp32") as reference:
+            # the plain path is fp32: int8 serving is held to batch-independence in the tests
+            report["char_same_text_as_plain_path"] = same_text(reference, sizes.plain_checks)
         with Server(char_model, threads) as server:
             report["char_model"] = server.model_info
-            report["char_same_text_as_plain_path"] = same_text(server, sizes.plain_checks)
             for key, streams in (("char_1_stream", 1), ("char_16_streams", 16)):
                 log.info("char generation, %d stream(s)", streams)
                 params = SamplingParams(lines=None, max_tokens=sizes.gen_tokens, samples=streams)

@@ -19,9 +19,9 @@ _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 class Server:
     """One model served as the bot serves it; use as a context manager."""
 
-    def __init__(self, model_dir: Path, threads: int) -> None:
+    def __init__(self, model_dir: Path, threads: int, weights: str = "auto") -> None:
         loaded, self.load_seconds = timed(lambda: load_model(model_dir))
-        self.generator = Generator(loaded, threads=threads)
+        self.generator = Generator(loaded, threads=threads, weights=weights)
 
     def __enter__(self) -> Server:
         return self

@@ -21,6 +21,7 @@ from dotenv import dotenv_values
 from bot.cron import cron_trigger
 from bot.storage.urls import SqliteTarget, Target, parse_target
 from lyriccore.sampling import WORD_MODES
+from lyriccore.serving_step import SERVING_WEIGHTS
 
 T = TypeVar("T")
 DEFAULT_EMOJIS = (
@@ -56,6 +57,7 @@ class Settings:
     words: str = "strict"
     rating_emojis: tuple[str, ...] = DEFAULT_EMOJIS
     generation_threads: int = 1
+    serving_weights: str = "auto"
     starter_minutes: float = 4.0
     log_level: str = "INFO"
     log_file: Path | None = None
@@ -104,6 +106,13 @@ def _word_mode(text: str) -> str:
     if mode not in WORD_MODES:
         raise ValueError(f"must be one of {', '.join(WORD_MODES)}")
     return mode
+
+
+def _serving_weights(text: str) -> str:
+    weights = text.lower()
+    if weights not in SERVING_WEIGHTS:
+        raise ValueError(f"must be one of {', '.join(SERVING_WEIGHTS)}")
+    return weights
 
 
 def _emojis(text: str) -> tuple[str, ...]:
@@ -164,6 +173,7 @@ FIELDS: list[tuple[str, str, Callable[[str], Any]]] = [
     ("LYRICBOT_WORDS", "words", _word_mode),
     ("LYRICBOT_RATING_EMOJIS", "rating_emojis", _emojis),
     ("LYRICBOT_GENERATION_THREADS", "generation_threads", _positive(int)),
+    ("LYRICBOT_SERVING_WEIGHTS", "serving_weights", _serving_weights),
     ("LYRICBOT_STARTER_MINUTES", "starter_minutes", _positive(float)),
     ("LYRICBOT_LOG_LEVEL", "log_level", _level),
     ("LYRICBOT_LOG_FILE", "log_file", Path),

@@ -21,12 +21,13 @@ import numpy as np
 import torch
 
 from lyriccore.checkpoint import LoadedModel
-from lyriccore.cpu_lstm import CpuLSTM, CpuState
+from lyriccore.cpu_lstm import CpuState
 from lyriccore.decoding import Decoding
 from lyriccore.errors import GenerationCancelled
 from lyriccore.rowstore import NumpyRows
 from lyriccore.sampling import RowKnobs, SamplingParams, choose_tokens
 from lyriccore.seeds import PreparedSeed, start_ids
+from lyriccore.serving_step import StepModel
 from lyriccore.streams import Output
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class Job:
 class BatchRunner:
     """Generates for one loaded model on one thread; `submit` from any thread."""
 
-    def __init__(self, loaded: LoadedModel, cpu: CpuLSTM) -> None:
+    def __init__(self, loaded: LoadedModel, cpu: StepModel) -> None:
         self.loaded = loaded
         self._cpu = cpu
         self._wake = threading.Condition()
@@ -157,7 +158,7 @@ class BatchRunner:
         ids = torch.tensor([start_ids(tokenizer, job.seed)])
         with torch.inference_mode():
             logits, state = self.loaded.model(ids)
-        cpu_state = self._cpu.from_torch_state(state)
+        cpu_state = CpuState.from_torch(state)
         cpu_state = CpuState(np.repeat(cpu_state.h, n, axis=1), np.repeat(cpu_state.c, n, axis=2))
         first = np.repeat(logits[0, -1:].float().numpy(), n, axis=0)
         job.decoding = Decoding(self.loaded, job.seed, job.params)

@@ -1,4 +1,4 @@
-"""`lyriccore train|tune|generate|evaluate|info|starter`: the engine from a terminal.
+"""`lyriccore train|tune|generate|evaluate|info|starter|export`: the engine from a terminal.
 
 Known errors end the command with one line on stderr and exit status 2; results go to stdout.
 """
@@ -28,13 +28,16 @@ from lyriccore.corpus import load_corpus
 from lyriccore.distributed import joined_world
 from lyriccore.errors import LyricCoreError
 from lyriccore.evaluate import evaluate_model
+from lyriccore.export import FORMATS, default_path, export_onnx, export_torchscript, onnx_step_for
 from lyriccore.generator import GenerationResult, Generator
 from lyriccore.history import EpochMetrics
 from lyriccore.launch import exec_torchrun, without_option
 from lyriccore.sampling import SamplingParams
+from lyriccore.serving_step import SERVING_WEIGHTS
 from lyriccore.song import DEFAULT_FORM, parse_form, write_song
 from lyriccore.staging import adopt, staging_for, train_resumably
 from lyriccore.starter import STARTER_RECIPE, starter_training_corpus
+from lyriccore.step_graph import WEIGHTS
 from lyriccore.trainer import train
 from lyriccore.tune import DEFAULT_TRIALS, format_table, parse_trial, results_json, run_trials
 
@@ -69,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = sub.add_parser("generate", help="write lyrics from a seed")
     cmd.add_argument("--model", type=Path, required=True, help="model folder or .pt file")
     add_generate_args(cmd)
+    add_serving_args(cmd)
     cmd.set_defaults(handler=cmd_generate)
+    add_export_parser(sub)
     cmd = sub.add_parser("song", help="write a song: sections, and a chorus that comes back")
     cmd.add_argument("--model", type=Path, required=True, help="model folder or .pt file")
     cmd.add_argument("--form", default=DEFAULT_FORM, help=f"sections by '-' ({DEFAULT_FORM})")
@@ -96,6 +101,24 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--no-sample", action="store_true", help="train only, print no lyrics")
     cmd.set_defaults(handler=cmd_starter)
     return parser
+
+
+def add_serving_args(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument(
+        "--weights", choices=SERVING_WEIGHTS, default="auto",
+        help="serving weights: auto (int8 where faster), fp32 (the reference) or int8",
+    )  # fmt: skip
+    cmd.add_argument("--runtime", choices=["native", "onnx"], default="native")
+    cmd.add_argument("--onnx", type=Path, help="exported step (default: step.onnx by the model)")
+
+
+def add_export_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    cmd = sub.add_parser("export", help="the generation step as an ONNX or TorchScript file")
+    cmd.add_argument("--model", type=Path, required=True, help="model folder or .pt file")
+    cmd.add_argument("--format", choices=sorted(FORMATS), required=True)
+    cmd.add_argument("--weights", choices=WEIGHTS, default="fp32", help="ONNX weights")
+    cmd.add_argument("--out", type=Path, help="default: step.onnx / step.torchscript.pt by it")
+    cmd.set_defaults(handler=cmd_export)
 
 
 def add_tune_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -174,8 +197,23 @@ def print_result(result: GenerationResult, as_json: bool) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    generator = Generator.from_path(args.model)
+    loaded = load_model(args.model)
+    step = None
+    if args.runtime == "onnx":
+        step = onnx_step_for(loaded, args.onnx or default_path(loaded, "onnx"))
+    generator = Generator(loaded, weights=args.weights, step=step)
     print_result(generator.generate(args.seed, params_from_args(args)), args.json)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    loaded = load_model(args.model)
+    out = args.out or default_path(loaded, args.format)
+    if args.format == "onnx":
+        export_onnx(loaded, out, args.weights)
+    else:
+        export_torchscript(loaded, out)
+    print(f"wrote {out} ({args.format}) from {loaded.version}")
     return 0
 
 

@@ -45,6 +45,23 @@ class CpuState:
         )
 
     @staticmethod
+    def zeros(layers: int, hidden: int, rows: int) -> CpuState:
+        return CpuState(
+            np.zeros((layers * hidden, rows), np.float32),
+            np.zeros((layers, hidden, rows), np.float32),
+        )
+
+    @staticmethod
+    def from_torch(state: tuple[torch.Tensor, torch.Tensor]) -> CpuState:
+        """Take over a state from the torch model (L, N, H), e.g. after it read a seed."""
+        h, c = (t.detach().float().cpu().numpy() for t in state)
+        layers, _, hidden = h.shape
+        return CpuState(
+            np.ascontiguousarray(h.transpose(0, 2, 1).reshape(layers * hidden, -1)),
+            np.ascontiguousarray(c.transpose(0, 2, 1)),
+        )
+
+    @staticmethod
     def join(states: list[CpuState]) -> CpuState:
         return CpuState(
             np.concatenate([s.h for s in states], axis=1),
@@ -91,18 +108,7 @@ class CpuLSTM:
         self.head_b = _f32(weights["head.bias"][:, None])
 
     def initial_state(self, rows: int) -> CpuState:
-        return CpuState(
-            np.zeros((self.layers * self.hidden, rows), np.float32),
-            np.zeros((self.layers, self.hidden, rows), np.float32),
-        )
-
-    def from_torch_state(self, state: tuple[torch.Tensor, torch.Tensor]) -> CpuState:
-        """Take over a state from the torch model (L, N, H), e.g. after it read a seed."""
-        h, c = (t.detach().float().cpu().numpy() for t in state)
-        return CpuState(
-            np.ascontiguousarray(h.transpose(0, 2, 1).reshape(self.layers * self.hidden, -1)),
-            np.ascontiguousarray(c.transpose(0, 2, 1)),
-        )
+        return CpuState.zeros(self.layers, self.hidden, rows)
 
     def step(self, tokens: np.ndarray, state: CpuState) -> np.ndarray:
         """Feed one token per row, updating `state` in place; returns (rows, V) logits."""

@@ -22,12 +22,12 @@ from threadpoolctl import threadpool_limits
 from lyriccore.batcher import BatchRunner, LinesCallback
 from lyriccore.beam import beam_search
 from lyriccore.checkpoint import LoadedModel, load_model
-from lyriccore.cpu_lstm import CpuLSTM
 from lyriccore.form import most_rhymes
 from lyriccore.lines import token_table
 from lyriccore.model_words import model_words
 from lyriccore.sampling import SamplingParams
 from lyriccore.seeds import PreparedSeed, prepare_seed
+from lyriccore.serving_step import StepModel, resolve_weights, serving_step
 from lyriccore.streams import Output
 
 T = TypeVar("T")
@@ -57,23 +57,39 @@ class Generator:
     thread, and a request joins the one with fewest rows: independent threads keep going when
     a neighbour takes a core, where one multi-threaded product waits for its slowest thread
     (bench/README.md). Beam searches (few, slow, rarely concurrent) run one at a time apart.
+
+    `weights` chooses the serving step (serving_step.py): "auto" serves int8 weights where
+    they win, "fp32" the numpy reference, "int8" the quantised step; `step` (an `OrtStep` of
+    an exported file, say) serves the first model instead. Either is warmed up before the
+    first request.
     """
 
-    def __init__(self, model: LoadedModel, *, threads: int = 1) -> None:
+    def __init__(
+        self,
+        model: LoadedModel,
+        *,
+        threads: int = 1,
+        weights: str = "auto",
+        step: StepModel | None = None,
+    ) -> None:
         threadpool_limits(1, user_api="blas")
         self._threads = max(1, threads)
+        self._weights = weights
+        resolve_weights(model.model, weights)  # a bad setting fails here, not in a swap
+        self._step = step
         self._model = model
         self._runners = self._start(model)
         self._swap_lock = threading.Lock()
         self._beams = ThreadPoolExecutor(1, thread_name_prefix="beam")
 
     def _start(self, model: LoadedModel) -> list[BatchRunner]:
-        cpu = CpuLSTM(model.model)
-        return [BatchRunner(model, cpu) for _ in range(self._threads)]
+        step = self._step or serving_step(model.model, self._weights)
+        self._step = None  # an explicit step serves the first model only, not a swapped one
+        return [BatchRunner(model, step) for _ in range(self._threads)]
 
     @classmethod
-    def from_path(cls, path: Path, *, threads: int = 1) -> Generator:
-        return cls(load_model(path), threads=threads)
+    def from_path(cls, path: Path, *, threads: int = 1, weights: str = "auto") -> Generator:
+        return cls(load_model(path), threads=threads, weights=weights)
 
     @property
     def model(self) -> LoadedModel:

@@ -25,7 +25,7 @@ from bot.services.queue import GenerationQueue, PositionCallback, Ticket
 from bot.services.registry import ModelRegistry
 from bot.settings import Settings
 from lyriccore.batcher import LinesCallback
-from lyriccore.checkpoint import load_model
+from lyriccore.checkpoint import LoadedModel, load_model
 from lyriccore.errors import GenerationCancelled
 from lyriccore.generator import GenerationResult, Generator
 from lyriccore.sampling import SamplingParams
@@ -151,14 +151,24 @@ class EngineService:
         running on the old weights finish on them."""
         loop = asyncio.get_running_loop()
         loaded = await loop.run_in_executor(self._loader, load_model, self.registry.path(name))
+        # Building the serving step (an int8 graph, its session, a warm-up) is CPU work that
+        # grows with the model: off the loop, like the load.
         if name in self._generators:
-            self._generators[name].swap(loaded)
+            await loop.run_in_executor(self._loader, self._generators[name].swap, loaded)
         else:
-            self._generators[name] = Generator(loaded, threads=self.settings.generation_threads)
+            self._generators[name] = await loop.run_in_executor(
+                self._loader, self._new_generator, loaded
+            )
         if self.settings.words != "off":  # the word sets, now rather than in a first request
             await loop.run_in_executor(self._loader, self._generators[name].prepare_song_form)
         self._identities[name] = identity
         log.info("loaded model %s (%s)", name, loaded.version)
+
+    def _new_generator(self, loaded: LoadedModel) -> Generator:
+        settings = self.settings
+        return Generator(
+            loaded, threads=settings.generation_threads, weights=settings.serving_weights
+        )
 
     async def generate(
         self,

@@ -29,6 +29,8 @@ def test_missing_token_and_bad_values_are_one_clear_line() -> None:
         load_settings({"DISCORD_TOKEN": "x", "LYRICBOT_TIMEZONE": "Mars/Base"})
     with pytest.raises(SettingsError, match=r"LYRICBOT_TRAIN_LAUNCHER=.* closing quotation"):
         load_settings({"DISCORD_TOKEN": "x", "LYRICBOT_TRAIN_LAUNCHER": "srun --job-name 'a"})
+    with pytest.raises(SettingsError, match="must be one of auto, fp32, int8"):
+        load_settings({"DISCORD_TOKEN": "x", "LYRICBOT_SERVING_WEIGHTS": "fp16"})
 
 
 def test_an_unknown_or_renamed_variable_is_named_not_ignored() -> None:

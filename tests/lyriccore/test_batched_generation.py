@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from lyriccore.checkpoint import LoadedModel, load_model
-from lyriccore.cpu_lstm import CpuLSTM
+from lyriccore.cpu_lstm import CpuLSTM, CpuState
 from lyriccore.errors import GenerationCancelled
 from lyriccore.generator import Generator
 from lyriccore.model import LyricsLSTM, ModelConfig
@@ -49,7 +49,7 @@ def test_the_numpy_step_computes_the_torch_lstm(config: ModelConfig) -> None:
         _, state = model(tokens[:, :20])
     cpu = CpuLSTM(model)
     assert (cpu.table is None) == (config.vocab_size == 20_000)
-    from_zero, resumed = cpu.initial_state(5), cpu.from_torch_state(state)
+    from_zero, resumed = cpu.initial_state(5), CpuState.from_torch(state)
     stepped = np.stack([cpu.step(tokens[:, t].numpy(), from_zero) for t in range(40)], axis=1)
     np.testing.assert_allclose(stepped, full.numpy(), atol=1e-5)
     after_seed = np.stack([cpu.step(tokens[:, t].numpy(), resumed) for t in range(20, 40)], axis=1)

@@ -1,0 +1,76 @@
+"""`lyriccore export`: the exported step gives the model's logits, and can serve."""
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from lyriccore.checkpoint import LoadedModel, load_model
+from lyriccore.cli import main
+from lyriccore.cpu_lstm import CpuState
+from lyriccore.errors import CheckpointError
+from lyriccore.export import export_onnx, export_torchscript, load_torchscript, onnx_step_for
+
+
+@pytest.fixture(scope="module")
+def loaded(char_model: Path) -> LoadedModel:
+    return load_model(char_model)
+
+
+def _steps(loaded: LoadedModel, rows: int = 3, steps: int = 20) -> list[tuple]:
+    """(tokens, h, c, logits, h', c') of the torch model's own step from random states."""
+    config, out = loaded.config, []
+    generator = torch.Generator().manual_seed(0)
+    h = torch.randn(config.num_layers, rows, config.hidden_size, generator=generator) * 0.5
+    c = torch.randn(config.num_layers, rows, config.hidden_size, generator=generator)
+    with torch.inference_mode():
+        for _ in range(steps):
+            tokens = torch.randint(0, config.vocab_size, (rows,), generator=generator)
+            logits, (h_new, c_new) = loaded.model.step(tokens, (h, c))
+            out.append((tokens, h, c, logits, h_new, c_new))
+            h, c = h_new, c_new
+    return out
+
+
+@pytest.mark.parametrize(("weights", "tolerance"), [("fp32", 1e-5), ("int8", 0.05)])
+def test_onnx_export_gives_the_models_logits_in_onnxruntime(
+    loaded: LoadedModel, tmp_path: Path, weights: str, tolerance: float
+) -> None:
+    step = onnx_step_for(loaded, export_onnx(loaded, tmp_path / "step.onnx", weights))
+    for tokens, h, c, logits, h_new, c_new in _steps(loaded):
+        state = CpuState.from_torch((h, c))
+        np.testing.assert_allclose(step.step(tokens.numpy(), state), logits, atol=tolerance)
+        expected = CpuState.from_torch((h_new, c_new))
+        np.testing.assert_allclose(state.h, expected.h, atol=tolerance)
+        np.testing.assert_allclose(state.c, expected.c, atol=tolerance)
+
+
+def test_torchscript_export_gives_the_models_logits(loaded: LoadedModel, tmp_path: Path) -> None:
+    scripted = load_torchscript(export_torchscript(loaded, tmp_path / "step.pt"))
+    with torch.inference_mode():
+        for tokens, h, c, logits, h_new, c_new in _steps(loaded):
+            got_logits, got_h, got_c = scripted(tokens, h, c)
+            torch.testing.assert_close(got_logits, logits)
+            torch.testing.assert_close((got_h, got_c), (h_new, c_new))
+
+
+def test_generate_serves_the_exported_step_and_refuses_another_models(
+    char_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(char_model, model)
+    assert main(["export", "--model", str(model), "--format", "onnx", "--weights", "int8"]) == 0
+    assert (model / "step.onnx").is_file()
+    asked = ["generate", "--model", str(model), "--seed", "la", "--rng-seed", "4", "--lines", "3"]
+    capsys.readouterr()
+    assert main([*asked, "--runtime", "onnx"]) == 0
+    from_file = capsys.readouterr().out
+    assert main([*asked, "--weights", "int8"]) == 0
+    assert capsys.readouterr().out == from_file
+    other = tmp_path / "other.onnx"
+    export_onnx(dataclasses.replace(load_model(model), version="x"), other)
+    with pytest.raises(CheckpointError, match="exported from x"):
+        onnx_step_for(load_model(model), other)
