@@ -96,6 +96,12 @@ class Generator:
         return self._model
 
     @property
+    def weights(self) -> str:
+        """The weights the serving model is stepped with ("fp32" or "int8"): a seed's text
+        depends on them, so they are logged beside it."""
+        return resolve_weights(self._model.model, self._weights)
+
+    @property
     def active_rows(self) -> int:
         """Streams being generated right now, all requests together."""
         return sum(r.active_rows for r in self._runners)

@@ -118,6 +118,12 @@ class EngineService:
         generator = self.loaded_generator(name or self.default_model)
         return generator.model.tokenizer.styles if generator is not None else None
 
+    def weights(self, name: str | None) -> str:
+        """The weights a model is served with: its generator's, or the setting before it is
+        loaded."""
+        generator = self.loaded_generator(name or self.default_model)
+        return generator.weights if generator is not None else self.settings.serving_weights
+
     def check_model(self, name: str | None) -> None:
         """Refuse, before any waiting starts, an unknown `model` option, or a request for the
         default model while there is none to serve yet (warming up, or none at all)."""

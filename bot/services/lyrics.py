@@ -336,6 +336,7 @@ class LyricsService:
             params={
                 **params.to_dict(),
                 "model": request.model or self.engine.default_model,
+                "weights": self.engine.weights(request.model),
                 **({"preset": request.preset} if request.preset else {}),
             },
             model_version=model_version,

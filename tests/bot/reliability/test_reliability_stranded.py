@@ -55,11 +55,13 @@ async def test_requests_in_flight_at_a_sigkill_are_all_answered_after_the_restar
         assert (await db.get_generation(generation_id_shown(sung))).kind == "song"
         assert all(is_lyrics(r) for r in replies), [r.content[:80] for r in replies]
         assert all(len(i.messages) == 1 for i in asked)  # in place of "thinking…"
-        generator = Generator.from_path(slow_model)
-        for reply in replies[:3]:  # the text a request would have got without the crash
-            row = await db.get_generation(generation_id_shown(reply))
+        rows = [await db.get_generation(generation_id_shown(r)) for r in replies[:3]]
+        assert {row.params["weights"] for row in rows} == {"int8"}  # a 768-unit model: int8
+        generator = Generator.from_path(slow_model, weights="int8")
+        for row in rows:  # the text a request would have got without the crash
             assert row is not None and row.output is not None and row.rng_seed is not None
-            logged = {k: v for k, v in row.params.items() if k not in {"model", "preset"}}
+            served = {"model", "preset", "weights"}
+            logged = {k: v for k, v in row.params.items() if k not in served}
             params = SamplingParams(**logged)
             assert generator.generate(row.seed, params).texts[0] == row.output
         generator.close()
