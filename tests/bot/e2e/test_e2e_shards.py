@@ -61,6 +61,7 @@ async def test_two_sharded_processes_share_one_database(
             process = BotProcess(fake, ["bot", "run"], env={**env, "LYRICBOT_SHARDS": str(shard)},
                                  cwd=folder)  # fmt: skip
             processes.append(await stack.enter_async_context(process))
+
         async def both_identified() -> bool:
             return len(fake.identified) >= 2
 
