@@ -104,7 +104,9 @@ async def test_a_full_queue_answers_busy_and_loses_nothing(
 ) -> None:
     shutil.copytree(slow_model, models_dir / "slow")
     settings = {"LYRICBOT_WORKERS": "1", "LYRICBOT_QUEUE_SIZE": "1"}
-    async with start_bot(LYRICBOT_DEFAULT_MODEL="slow", **settings):
+    async with start_bot(
+        LYRICBOT_DEFAULT_MODEL="slow", LYRICBOT_SERVING_WEIGHTS="fp32", **settings
+    ):
         users = [discord.make_member(f"user{i}") for i in range(8)]
         interactions = await asyncio.gather(
             *(discord.invoke_slash("lyrics", {"seed": "rush", "lines": 4}, user=u) for u in users)

@@ -31,7 +31,9 @@ async def test_sigterm_finishes_running_answers_and_exits_cleanly(
     discord: FakeDiscord, start_bot, models_dir, slow_model
 ) -> None:
     shutil.copytree(slow_model, models_dir / "slow")
-    async with start_bot(LYRICBOT_DEFAULT_MODEL="slow", LYRICBOT_HEALTH_PORT="0") as process:
+    async with start_bot(
+        LYRICBOT_DEFAULT_MODEL="slow", LYRICBOT_HEALTH_PORT="0", LYRICBOT_SERVING_WEIGHTS="fp32"
+    ) as process:
         interaction = await discord.invoke_slash("lyrics", {"seed": "last song", "lines": 3})
         await interaction.wait_for_callback(15)
         code = await process.terminate(timeout=30)

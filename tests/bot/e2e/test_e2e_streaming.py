@@ -33,8 +33,8 @@ async def test_an_answer_streams_line_by_line_then_settles(
     discord: FakeDiscord, start_bot, slow_model: Path, models_dir: Path
 ) -> None:
     shutil.rmtree(models_dir / "starter")
-    shutil.copytree(slow_model, models_dir / "starter")  # slow enough to watch it write
-    async with start_bot(LYRICBOT_GENERATION_TIMEOUT="120"):
+    shutil.copytree(slow_model, models_dir / "starter")  # slow enough (fp32) to watch it write
+    async with start_bot(LYRICBOT_GENERATION_TIMEOUT="120", LYRICBOT_SERVING_WEIGHTS="fp32"):
         interaction = await discord.invoke_slash("lyrics", OPTIONS)
         reply = await interaction.wait_for_reply(120, _final)
         assert await discord.wait_for_reactions(reply, 5) == list(DEFAULT_EMOJIS)
@@ -55,7 +55,7 @@ async def test_a_refused_streaming_edit_never_costs_the_answer(
 ) -> None:
     shutil.rmtree(models_dir / "starter")
     shutil.copytree(slow_model, models_dir / "starter")
-    async with start_bot(LYRICBOT_GENERATION_TIMEOUT="120"):
+    async with start_bot(LYRICBOT_GENERATION_TIMEOUT="120", LYRICBOT_SERVING_WEIGHTS="fp32"):
         discord.fail_next("PATCH", r"/messages/@original$", 503, times=2)  # not retried
         interaction = await discord.invoke_slash("lyrics", OPTIONS)
         reply = await interaction.wait_for_reply(120, _final)

@@ -114,7 +114,7 @@ async def test_gateway_drops_mid_answer_and_the_bot_carries_on(
     slow_model: Path,
 ) -> None:
     shutil.copytree(slow_model, models_dir / "slow")
-    async with start_bot(LYRICBOT_DEFAULT_MODEL="slow"):
+    async with start_bot(LYRICBOT_DEFAULT_MODEL="slow", LYRICBOT_SERVING_WEIGHTS="fp32"):
         pending = await discord.invoke_slash("lyrics", {"seed": "mid song", "lines": 4})
         await pending.wait_for_callback(30)  # generating now
         await discord.drop_gateway()  # a RESUME
