@@ -128,7 +128,7 @@ async def ask_follow_up(
     try:
         bot.track_current()
         channel_allowed(interaction)
-        bot.lyrics_rate.hit(interaction.user.id)
+        await bot.lyrics_rate.hit(interaction.user.id)
         parent = await bot.services.db.get_generation(generation_id)
         if parent is None:
             raise InvalidRequest("That answer is no longer in my log.")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
 from bot.services.admins import is_admin, may_submit
+from bot.storage import Database
 
 if TYPE_CHECKING:
     from bot.discord_app.client import LyricBot
@@ -67,25 +69,32 @@ def _bot(interaction: discord.Interaction) -> LyricBot:
 
 
 class LyricsRate:
-    """One per-user budget (discord.py's Cooldown) for /lyrics and the answers' buttons
-    together, so a button is no way around the cooldown; a rate of 0 switches it off."""
+    """One per-user budget for /lyrics, /song and the answers' buttons together, so a button
+    is no way around the cooldown; a rate of 0 switches it off. One process keeps it in
+    discord.py's Cooldown; processes sharing a database (`shared`, a sharded bot, where one
+    user reaches several processes through several guilds) keep it there."""
 
-    def __init__(self, rate: int, per: float) -> None:
-        self.rate, self.per = rate, per
+    def __init__(self, rate: int, per: float, shared: Database | None = None) -> None:
+        self.rate, self.per, self.shared = rate, per, shared
         self._buckets: dict[int, app_commands.Cooldown] = {}
 
-    def hit(self, user_id: int) -> None:
+    async def hit(self, user_id: int) -> None:
         """Count one request; raises CommandOnCooldown when the user is over the rate."""
         if self.rate <= 0:
             return
         bucket = self._buckets.setdefault(user_id, app_commands.Cooldown(self.rate, self.per))
-        retry_after = bucket.update_rate_limit()
+        if self.shared is None:
+            retry_after = bucket.update_rate_limit()
+        else:
+            retry_after = await self.shared.take_request_slot(
+                user_id, self.rate, self.per, time.time()
+            )
         if retry_after:
             raise app_commands.CommandOnCooldown(bucket, retry_after)
 
 
-def lyrics_rate(interaction: discord.Interaction) -> bool:
-    _bot(interaction).lyrics_rate.hit(interaction.user.id)
+async def lyrics_rate(interaction: discord.Interaction) -> bool:
+    await _bot(interaction).lyrics_rate.hit(interaction.user.id)
     return True
 
 

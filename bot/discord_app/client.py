@@ -88,7 +88,8 @@ class LyricBot(commands.Bot):
         self.loop_lag = LoopLagMonitor()
         self._recovery: asyncio.Task[None] | None = None
         self.edit_budget = EditBudget()  # streaming edits, all answers together
-        self.lyrics_rate = LyricsRate(settings.cooldown_rate, settings.cooldown_seconds)
+        shared = services.db if settings.sharded else None  # one user, several processes
+        self.lyrics_rate = LyricsRate(settings.cooldown_rate, settings.cooldown_seconds, shared)
 
     def track_current(self) -> None:
         """Count the running command or click as in flight until its task ends, so shutdown

@@ -27,6 +27,7 @@ from bot.storage import (
     migrations,
     pending_table,
     preset_tables,
+    rate_table,
     rating_tables,
     transfer,
 )
@@ -41,6 +42,7 @@ from bot.storage.errors import (
     UnknownGenerationError,
     UnknownRunError,
 )
+from bot.storage.locks import lock_key
 from bot.storage.postgres_backend import PostgresBackend
 from bot.storage.preset_tables import PresetRatings, PresetState
 from bot.storage.rating_tables import DailyRatings, RatedAnswer, ScoreCount
@@ -432,6 +434,22 @@ class Database:
         await self._write(
             preset_tables.RESET_PRESETS, {"scope": scope, "value": now, "by": by, "at": now}
         )
+
+    # -- a cooldown shared by processes ------------------------------------------------------
+
+    async def take_request_slot(self, user_id: int, rate: int, per: float, now: float) -> float:
+        """Count one request of ``user_id`` at ``now`` (seconds since the epoch) against
+        ``rate`` requests per ``per`` seconds; returns 0 when it is allowed, else how many
+        seconds until it would be. Every process on this database shares the count: the
+        user's lock is held from the read to the write, so two processes cannot both take
+        the last slot."""
+        async with self._backend.transaction(lock_key(f"request-times:{user_id}")) as tx:
+            await tx.execute(rate_table.FORGET_EXPIRED, (user_id, now - per))
+            recent = [float(row[0]) for row in await tx.fetchall(rate_table.RECENT, (user_id,))]
+            if len(recent) >= rate:
+                return max(0.001, recent[len(recent) - rate] + per - now)
+            await tx.execute(rate_table.RECORD, (user_id, now))
+            return 0.0
 
     # -- reporting --------------------------------------------------------------------------
 

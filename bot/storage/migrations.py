@@ -336,6 +336,26 @@ _V7_CORPUS_STYLES = """
 ALTER TABLE corpus_entries ADD COLUMN style TEXT;
 """
 
+_V8_REQUEST_TIMES = """
+-- When each user last asked for lyrics, for a cooldown shared by every bot process on this
+-- database (a sharded bot: one user, several guilds, several processes). Coordination, not
+-- data: rows older than the cooldown's window are deleted as they expire, and neither backups
+-- nor `lyricbot migrate` copy them. at is seconds since the epoch.
+CREATE TABLE request_times (
+    user_id INTEGER NOT NULL,
+    at      REAL    NOT NULL
+);
+CREATE INDEX request_times_user_at ON request_times (user_id, at);
+"""
+
+_PG_V8_REQUEST_TIMES = """
+CREATE TABLE request_times (
+    user_id BIGINT           NOT NULL,
+    at      DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX request_times_user_at ON request_times (user_id, at);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "generations_and_ratings", _V1_GENERATIONS_AND_RATINGS,
               _PG_V1_GENERATIONS_AND_RATINGS),
@@ -346,6 +366,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "generation_links", _V5_GENERATION_LINKS, _PG_V5_GENERATION_LINKS),
     Migration(6, "preset_state", _V6_PRESET_STATE, _PG_V6_PRESET_STATE),
     Migration(7, "corpus_styles", _V7_CORPUS_STYLES),
+    Migration(8, "request_times", _V8_REQUEST_TIMES, _PG_V8_REQUEST_TIMES),
 )  # fmt: skip
 LATEST_VERSION: int = MIGRATIONS[-1].version
 

@@ -1,6 +1,7 @@
 """Two bot processes, one shard each, on one PostgreSQL, against a fake Discord of two shards:
 their IDENTIFYs are paced through the database, each answers /lyrics only for its own guild,
-ratings from both land in one database, and a SIGKILL of one loses nothing of the other."""
+ratings from both land in one database, one cooldown holds a user across both, and a SIGKILL
+of one loses nothing of the other."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
-from fakediscord import BotProcess, FakeDiscord, GuildSpec
+from fakediscord import BotProcess, FakeDiscord, FakeMember, GuildSpec
 
 from bot.discord_app.identify import IDENTIFY_SPACING
 from bot.settings import DEFAULT_EMOJIS
@@ -50,7 +51,8 @@ async def test_two_sharded_processes_share_one_database(
             "DISCORD_GUILD_IDS": f"{zero_guild},{one_guild}",
             "LYRICBOT_DATABASE_URL": postgres_url,
             "LYRICBOT_MODELS": str(models_dir),
-            "LYRICBOT_COOLDOWN_RATE": "0",
+            "LYRICBOT_COOLDOWN_RATE": "1",
+            "LYRICBOT_COOLDOWN_SECONDS": "600",
             "LYRICBOT_HEALTH_PORT": "0",
             "LYRICBOT_SHARD_COUNT": "2",
         }
@@ -79,6 +81,18 @@ async def test_two_sharded_processes_share_one_database(
         assert str(asked_one.id) not in zero.log_text()
         assert str(asked_zero.id) not in one.log_text()
 
+        # One user in both guilds: the cooldown is theirs, not each process's.
+        traveller = fake.make_member("traveller", guild_id=zero_guild)
+        fake.state.guilds[one_guild].members[traveller.id] = FakeMember(traveller.user, one_guild)
+        for guild_id, then in ((zero_guild, "answered"), (one_guild, "refused")):
+            channel = next(iter(fake.state.guilds[guild_id].channels))
+            asked = await fake.invoke_slash(
+                "lyrics", {"seed": "on the road", "lines": 2}, user=traveller, channel_id=channel
+            )
+            reply = await asked.wait_for_reply(30, _settled)
+            assert ("Slow down" in reply.content) == (then == "refused"), reply.content
+            assert reply.ephemeral == (then == "refused")
+
         async with await Database.open(postgres_url) as db:
             ids = []
             for reply, fan in ((reply_zero, fan_zero), (reply_one, fan_one)):
@@ -95,6 +109,6 @@ async def test_two_sharded_processes_share_one_database(
             await one.wait_for_log(rf"answered \(interaction {asked_again.id}", 30)
             assert await db.ratings_for(ids[1]) == {fan_one.id: 5}
             stats = await db.stats()
-            assert stats.total_generations == 3
+            assert stats.total_generations == 4
         await asyncio.sleep(0)
         assert "Traceback" not in one.log_text()

@@ -32,6 +32,7 @@ from bot.storage.sqlite_backend import SqliteBackend
 TABLES = {
     "pending_requests",
     "preset_state",
+    "request_times",
     "generations",
     "ratings",
     "rating_reactions",
@@ -78,7 +79,7 @@ async def _recorded(db: Database) -> list[tuple[int, str]]:
 
 
 async def test_fresh_database_has_tables_and_latest_version(db: Database) -> None:
-    assert LATEST_VERSION == 7
+    assert LATEST_VERSION == 8
     assert await db.schema_version() == LATEST_VERSION
     assert await table_names(db.backend) == TABLES
     assert await _recorded(db) == [(m.version, m.name) for m in MIGRATIONS]
