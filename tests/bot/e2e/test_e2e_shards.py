@@ -6,29 +6,17 @@ of one loses nothing of the other."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
 from pathlib import Path
 
-from fakediscord import BotProcess, FakeDiscord, FakeMember, GuildSpec
+from fakediscord import FakeDiscord, FakeMember
+from shards_support import settled, start_both, two_shards
 
 from bot.discord_app.identify import IDENTIFY_SPACING
 from bot.settings import DEFAULT_EMOJIS
 from bot.storage import Database
 
 FIVE = DEFAULT_EMOJIS[4]
-
-
-@asynccontextmanager
-async def two_shards() -> AsyncIterator[FakeDiscord]:
-    guilds = [GuildSpec(name="Shard Zero", shard=0), GuildSpec(name="Shard One", shard=1)]
-    async with FakeDiscord(guilds=guilds, shard_count=2, interaction_deadline=None) as fake:
-        yield fake
-        assert fake.unknown_routes == [] and fake.server_errors == []
-
-
-def _settled(message) -> bool:
-    return not message.content.startswith("⏳") and not message.content.endswith("writing…")
 
 
 async def _lyrics(fake: FakeDiscord, guild_id: int, seed: str):
@@ -38,7 +26,7 @@ async def _lyrics(fake: FakeDiscord, guild_id: int, seed: str):
     interaction = await fake.invoke_slash(
         "lyrics", {"seed": seed, "lines": 2}, user=user, channel_id=channel
     )
-    return interaction, user, await interaction.wait_for_reply(30, _settled)
+    return interaction, user, await interaction.wait_for_reply(30, settled)
 
 
 async def test_two_sharded_processes_share_one_database(
@@ -47,28 +35,12 @@ async def test_two_sharded_processes_share_one_database(
     async with two_shards() as fake, AsyncExitStack() as stack:
         zero_guild, one_guild = fake.guild_ids
         env = {
-            "DISCORD_TOKEN": fake.token,
-            "DISCORD_GUILD_IDS": f"{zero_guild},{one_guild}",
             "LYRICBOT_DATABASE_URL": postgres_url,
             "LYRICBOT_MODELS": str(models_dir),
             "LYRICBOT_COOLDOWN_RATE": "1",
             "LYRICBOT_COOLDOWN_SECONDS": "600",
-            "LYRICBOT_HEALTH_PORT": "0",
-            "LYRICBOT_SHARD_COUNT": "2",
         }
-        processes = []
-        for shard in (0, 1):
-            folder = tmp_path / f"shard-{shard}"
-            folder.mkdir()
-            process = BotProcess(fake, ["bot", "run"], env={**env, "LYRICBOT_SHARDS": str(shard)},
-                                 cwd=folder)  # fmt: skip
-            processes.append(await stack.enter_async_context(process))
-
-        async def both_identified() -> bool:
-            return len(fake.identified) >= 2
-
-        await eventually(both_identified, within=60)
-        await fake.wait_until_synced(60, count=4)  # each process, both guilds
+        processes = await start_both(fake, stack, env, tmp_path, eventually)
         (first, at_first), (second, at_second) = sorted(fake.identified, key=lambda i: i[1])
         assert {first, second} == {0, 1}
         assert at_second - at_first >= IDENTIFY_SPACING - 0.5  # one bucket: paced 5 s apart
@@ -89,7 +61,7 @@ async def test_two_sharded_processes_share_one_database(
             asked = await fake.invoke_slash(
                 "lyrics", {"seed": "on the road", "lines": 2}, user=traveller, channel_id=channel
             )
-            reply = await asked.wait_for_reply(30, _settled)
+            reply = await asked.wait_for_reply(30, settled)
             assert ("Slow down" in reply.content) == (then == "refused"), reply.content
             assert reply.ephemeral == (then == "refused")
 
