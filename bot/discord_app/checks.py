@@ -82,10 +82,11 @@ class LyricsRate:
         """Count one request; raises CommandOnCooldown when the user is over the rate."""
         if self.rate <= 0:
             return
-        bucket = self._buckets.setdefault(user_id, app_commands.Cooldown(self.rate, self.per))
         if self.shared is None:
+            bucket = self._buckets.setdefault(user_id, app_commands.Cooldown(self.rate, self.per))
             retry_after = bucket.update_rate_limit()
-        else:
+        else:  # the count lives in the database; a bucket only carries the refusal
+            bucket = app_commands.Cooldown(self.rate, self.per)
             retry_after = await self.shared.take_request_slot(
                 user_id, self.rate, self.per, time.time()
             )
