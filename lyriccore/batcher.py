@@ -26,7 +26,7 @@ from lyriccore.decoding import Decoding
 from lyriccore.errors import GenerationCancelled
 from lyriccore.rowstore import NumpyRows
 from lyriccore.sampling import RowKnobs, SamplingParams, choose_tokens
-from lyriccore.seeds import PreparedSeed, start_ids
+from lyriccore.seeds import PreparedSeed, seed_input
 from lyriccore.serving_step import StepModel
 from lyriccore.streams import Output
 
@@ -154,12 +154,10 @@ class BatchRunner:
         """Read the seed in one pass of the torch model, then add the request's rows."""
         if not job.future.set_running_or_notify_cancel():
             return
-        tokenizer, n = self.loaded.tokenizer, job.rows
-        ids = torch.tensor([start_ids(tokenizer, job.seed)])
+        model, n = self.loaded.model, job.rows
         with torch.inference_mode():
-            logits, state = self.loaded.model(ids)
-        cpu_state = CpuState.from_torch(state)
-        cpu_state = CpuState(np.repeat(cpu_state.h, n, axis=1), np.repeat(cpu_state.c, n, axis=2))
+            logits, state = model(seed_input(model, self.loaded.tokenizer, job.seed))
+        cpu_state = CpuState.from_torch(state, n, model.style_offset(job.seed.slot))
         first = np.repeat(logits[0, -1:].float().numpy(), n, axis=0)
         job.decoding = Decoding(self.loaded, job.seed, job.params)
         self._jobs.append(job)

@@ -13,7 +13,7 @@ import torch
 from lyriccore.cancellation import check_cancel
 from lyriccore.checkpoint import LoadedModel
 from lyriccore.sampling import SamplingParams
-from lyriccore.seeds import PreparedSeed, start_ids
+from lyriccore.seeds import PreparedSeed, seed_input
 from lyriccore.streams import Output, Stream, finish_text
 
 LENGTH_ALPHA = 0.7
@@ -31,7 +31,8 @@ def beam_search(
 ) -> list[Output]:
     model, tokenizer, width = loaded.model, loaded.tokenizer, params.beam
     device = next(model.parameters()).device
-    logits, state = model(torch.tensor([start_ids(tokenizer, seed)], device=device))
+    logits, state = model(seed_input(model, tokenizer, seed).to(device))
+    offset = model.style_offset(seed.slot)
     logits = logits[:, -1]  # (1, V): the seed's last position
     beams = [(0.0, Stream(tokenizer, seed.text, params))]
     finished: list[tuple[float, Stream]] = []
@@ -54,7 +55,7 @@ def beam_search(
             break
         index = torch.tensor(parents, device=device)
         state = (state[0][:, index], state[1][:, index])
-        tokens = torch.tensor([s.ids[-1] for _, s in survivors], device=device)
+        tokens = torch.tensor([s.ids[-1] + offset for _, s in survivors], device=device)
         logits, state = model.step(tokens, state)
         beams = survivors
     else:

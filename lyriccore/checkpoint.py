@@ -119,6 +119,8 @@ def load_model(model_path: Path, *, device: str | torch.device = "cpu") -> Loade
     tokenizer = tokenizer_from_dict(dict(data["tokenizer"]))
     if tokenizer.vocab_size != config.vocab_size:
         raise CheckpointError(f"{path.name}: vocabulary and model sizes disagree")
+    if config.style_slots not in (0, len(tokenizer.styles) + 1):
+        raise CheckpointError(f"{path.name}: the model's styles and the vocabulary's disagree")
     model = LyricsLSTM(config)
     try:
         model.load_state_dict(data["state_dict"])

@@ -7,6 +7,8 @@ one. The weights are rearranged once, at load, so a step needs few calls:
 - layer 0's input side is folded into a table, one row per token (embedding @ W_ih + both
   biases), so the embedding lookup and a matrix product become a row read (for a character
   vocabulary; a word vocabulary's table would take hundreds of MB, so it keeps the product);
+  a model with styles has one row per style and token (its input ids, model.py), so the
+  style it reads at every step costs nothing more;
 - gate rows are reordered to i, f, o, g and the sigmoid gates scaled by ½, so one tanh over
   all four gates serves both nonlinearities: sigmoid(x) = ½·tanh(x/2) + ½;
 - each upper layer's W_ih and W_hh are joined, so one product over [h_below; h] does both.
@@ -25,15 +27,18 @@ import torch
 
 from lyriccore.model import LyricsLSTM
 
-TABLE_BYTES = 16 * 2**20
+TABLE_BYTES = 32 * 2**20  # a 2×512 char model with twenty styles: ~16 MB
 
 
 @dataclass
 class CpuState:
-    """`h` is (layers·hidden, rows), layer l in rows [l·H, (l+1)·H); `c` is (layers, H, rows)."""
+    """`h` is (layers·hidden, rows), layer l in rows [l·H, (l+1)·H); `c` is (layers, H, rows);
+    `offset` (rows,) is what each row's tokens gain to become the model's input ids: its
+    style (`LyricsLSTM.style_offset`), so a batch can mix requests in different styles."""
 
     h: np.ndarray
     c: np.ndarray
+    offset: np.ndarray
 
     @property
     def rows(self) -> int:
@@ -41,24 +46,35 @@ class CpuState:
 
     def select(self, keep: np.ndarray) -> CpuState:
         return CpuState(
-            np.ascontiguousarray(self.h[:, keep]), np.ascontiguousarray(self.c[..., keep])
+            np.ascontiguousarray(self.h[:, keep]),
+            np.ascontiguousarray(self.c[..., keep]),
+            self.offset[keep],
         )
+
+    def inputs(self, tokens: np.ndarray) -> np.ndarray:
+        """The model's input ids for one token per row."""
+        return np.asarray(tokens, np.int64) + self.offset
 
     @staticmethod
     def zeros(layers: int, hidden: int, rows: int) -> CpuState:
         return CpuState(
             np.zeros((layers * hidden, rows), np.float32),
             np.zeros((layers, hidden, rows), np.float32),
+            np.zeros(rows, np.int64),
         )
 
     @staticmethod
-    def from_torch(state: tuple[torch.Tensor, torch.Tensor]) -> CpuState:
-        """Take over a state from the torch model (L, N, H), e.g. after it read a seed."""
+    def from_torch(
+        state: tuple[torch.Tensor, torch.Tensor], rows: int = 1, offset: int = 0
+    ) -> CpuState:
+        """Take over a one-row state from the torch model (L, 1, H), e.g. after it read a
+        seed, as `rows` copies whose tokens gain `offset` (their style)."""
         h, c = (t.detach().float().cpu().numpy() for t in state)
         layers, _, hidden = h.shape
         return CpuState(
-            np.ascontiguousarray(h.transpose(0, 2, 1).reshape(layers * hidden, -1)),
-            np.ascontiguousarray(c.transpose(0, 2, 1)),
+            np.repeat(h.transpose(0, 2, 1).reshape(layers * hidden, -1), rows, axis=1),
+            np.repeat(c.transpose(0, 2, 1), rows, axis=2),
+            np.full(rows, offset, np.int64),
         )
 
     @staticmethod
@@ -66,6 +82,7 @@ class CpuState:
         return CpuState(
             np.concatenate([s.h for s in states], axis=1),
             np.concatenate([s.c for s in states], axis=2),
+            np.concatenate([s.offset for s in states]),
         )
 
 
@@ -90,9 +107,14 @@ class CpuLSTM:
             return both[order] * scale
 
         embed, w_in = weights["embed.weight"], rows("weight_ih_l0")
+        styles = weights.get("style_embed.weight")
+        self.styles = None if styles is None else _f32(styles)
         self.table: np.ndarray | None = None
-        if embed.shape[0] * w_in.shape[0] * 4 <= TABLE_BYTES:
-            self.table = _f32(embed @ w_in.T + bias(0))  # (V, 4H)
+        slots = 1 if styles is None else styles.shape[0]
+        if slots * embed.shape[0] * w_in.shape[0] * 4 <= TABLE_BYTES:
+            if styles is not None:  # every input id's vector, slot-major as model.py numbers them
+                embed = (styles[:, None] + embed[None]).reshape(-1, embed.shape[1])
+            self.table = _f32(embed @ w_in.T + bias(0))  # (slots·V, 4H)
         else:  # a word vocabulary: the table would cost more memory than it saves time
             self.embed, self.w_in = _f32(embed), _f32(w_in)
         self.w = [_f32(rows("weight_hh_l0"))]
@@ -112,12 +134,12 @@ class CpuLSTM:
 
     def step(self, tokens: np.ndarray, state: CpuState) -> np.ndarray:
         """Feed one token per row, updating `state` in place; returns (rows, V) logits."""
-        hidden, h = self.hidden, state.h
+        hidden, h, ids = self.hidden, state.h, state.inputs(tokens)
         gates = self.w[0] @ h[:hidden]
         if self.table is not None:
-            gates += self.table[tokens].T
+            gates += self.table[ids].T
         else:
-            gates += self.w_in @ self.embed[tokens].T
+            gates += self.w_in @ self.input_vectors(ids).T
             gates += self.b[0]
         self._cell(gates, state.c[0], h[:hidden])
         for layer in range(1, self.layers):
@@ -127,6 +149,13 @@ class CpuLSTM:
         logits = self.head_w @ h[(self.layers - 1) * hidden :]
         logits += self.head_b
         return logits.T
+
+    def input_vectors(self, ids: np.ndarray) -> np.ndarray:
+        """(rows, E): what layer 0 reads for each input id, without the table."""
+        if self.styles is None:
+            return self.embed[ids]
+        slot, token = np.divmod(ids, self.vocab)
+        return self.embed[token] + self.styles[slot]
 
     def _cell(self, gates: np.ndarray, c: np.ndarray, h_out: np.ndarray) -> None:
         hidden = self.hidden

@@ -15,9 +15,10 @@ from lyriccore.checkpoint import LoadedModel
 from lyriccore.corpus import Corpus
 from lyriccore.errors import CorpusError
 from lyriccore.generator import Generator
+from lyriccore.model import input_ids
 from lyriccore.model_words import model_words
 from lyriccore.sampling import SamplingParams
-from lyriccore.seeds import prepare_seed, start_ids
+from lyriccore.seeds import prepare_seed, seed_input
 from lyriccore.songmetrics import SongForm, song_metrics
 from lyriccore.textmetrics import text_metrics
 from lyriccore.trainer import evaluate_loss
@@ -71,7 +72,7 @@ def score_corpus(loaded: LoadedModel, corpus: Corpus) -> HeldOutScore:
     """
     text = corpus.text
     encoded = loaded.tokenizer.encode_corpus(corpus)
-    ids = torch.tensor(encoded.ids, dtype=torch.long)
+    ids = input_ids(loaded.config, encoded.ids, encoded.slots)
     n_lanes = max(1, min(EVAL_LANES, len(ids) // (EVAL_SEQ_LEN + 1)))
     if len(ids) < 2 * n_lanes:
         raise CorpusError("corpus too short to evaluate: it needs at least 2 tokens")
@@ -89,14 +90,17 @@ def score_corpus(loaded: LoadedModel, corpus: Corpus) -> HeldOutScore:
 def continuation_nll(loaded: LoadedModel, text: str, style: str | None = None) -> float:
     """Mean NLL per token the model gives `text` written from an empty seed in `style` (its
     own output: every token is in the vocabulary)."""
-    tokenizer = loaded.tokenizer
-    ids = start_ids(tokenizer, prepare_seed(tokenizer, "", style)) + tokenizer.encode(text)
-    if len(ids) < 2:
+    tokenizer, model = loaded.tokenizer, loaded.model
+    seed = prepare_seed(tokenizer, "", style)
+    written = torch.tensor([tokenizer.encode(text)], dtype=torch.long)
+    written += model.style_offset(seed.slot)
+    inputs = torch.cat([seed_input(model, tokenizer, seed), written], dim=1)
+    if inputs.size(1) < 2:
         return 0.0
-    inputs = torch.tensor([ids])
     with torch.inference_mode():
-        logits, _ = loaded.model(inputs[:, :-1])
-        return float(torch.nn.functional.cross_entropy(logits[0].float(), inputs[0, 1:]))
+        logits, _ = model(inputs[:, :-1])
+        targets = model.tokens_of(inputs[0, 1:])
+        return float(torch.nn.functional.cross_entropy(logits[0].float(), targets))
 
 
 def song_report(

@@ -4,6 +4,12 @@ Regularised as AWD-LSTM (Merity et al., salesforce/awd-lstm-lm): variational (lo
 on the embedding output, between layers and before the head; embedding dropout (whole tokens'
 rows); DropConnect on the hidden-to-hidden weights; optional weight tying, through a projection
 when the embedding is narrower than the LSTM.
+
+A model trained on songs with styles also adds its style's vector to every step's input (a
+conditional language model): a style token read once at the start of a song was forgotten
+within a line or two (bench/README.md "Style tokens"). The style rides in the input ids
+themselves, `token + vocab_size × slot`, so every split, lane, window and row selection that
+moves a token moves its style with it, and a serving step can look both up in one table.
 """
 
 from __future__ import annotations
@@ -33,10 +39,15 @@ class ModelConfig:
     input_dropout: float = 0.0  # locked dropout on the embedding output
     embed_dropout: float = 0.0  # drop whole tokens' embedding rows
     weight_drop: float = 0.0  # DropConnect on each layer's W_hh, one mask per batch
+    # Style vectors added to every step's input: the generic style, then each named one (the
+    # tokenizer's order); 0 for a model without styles and for every model made before them.
+    style_slots: int = 0
 
     def __post_init__(self) -> None:
         if self.vocab_size < 2:
             raise ConfigError("vocabulary needs at least 2 tokens")
+        if self.style_slots < 0:
+            raise ConfigError("style_slots cannot be negative")
         if min(self.embed_dim, self.hidden_size, self.num_layers) < 1:
             raise ConfigError("embed_dim, hidden_size and num_layers must be positive")
         rates = (self.dropout, self.input_dropout, self.embed_dropout, self.weight_drop)
@@ -64,6 +75,8 @@ class LyricsLSTM(nn.Module):
         super().__init__()
         self.config = config
         self.embed = nn.Embedding(config.vocab_size, config.embed_dim)
+        slots = config.style_slots
+        self.style_embed = nn.Embedding(slots, config.embed_dim) if slots else None
         # Holds the weights under the names every checkpoint uses; forward() runs the layers
         # itself so that it can drop out between them.
         self.lstm = nn.LSTM(config.embed_dim, config.hidden_size, num_layers=config.num_layers)
@@ -128,15 +141,27 @@ class LyricsLSTM(nn.Module):
             w_hh = F.dropout(w_hh, self.config.weight_drop)
         return [w_ih, w_hh, b_ih, b_hh]
 
-    def _embed(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Embedding lookup; in training whole tokens' rows are dropped (and the rest scaled),
-        so the model cannot lean on any one token's vector."""
-        p = self.config.embed_dropout
+    def style_offset(self, slot: int) -> int:
+        """What turns a token id into this model's input for style `slot` (0: generic)."""
+        return slot * self.config.vocab_size if self.style_embed is not None else 0
+
+    def tokens_of(self, ids: torch.Tensor) -> torch.Tensor:
+        """The token ids of input ids, without their styles: what a loss is taken against."""
+        return ids % self.config.vocab_size if self.style_embed is not None else ids
+
+    def _embed(self, ids: torch.Tensor) -> torch.Tensor:
+        """Token embedding plus the style's vector; in training whole tokens' rows are dropped
+        (and the rest scaled), so the model cannot lean on any one token's vector."""
+        tokens = self.tokens_of(ids)
+        p, weight = self.config.embed_dropout, self.embed.weight
         if not self.training or p == 0.0:
-            return self.embed(tokens)
-        weight = self.embed.weight
-        keep = weight.new_empty(weight.size(0), 1).bernoulli_(1 - p).div_(1 - p)  # (V, 1)
-        return F.embedding(tokens, weight * keep)
+            x = self.embed(tokens)
+        else:
+            keep = weight.new_empty(weight.size(0), 1).bernoulli_(1 - p).div_(1 - p)  # (V, 1)
+            x = F.embedding(tokens, weight * keep)
+        if self.style_embed is not None:
+            x = x + self.style_embed(ids // self.config.vocab_size)
+        return x
 
     def _dropout(self, x: torch.Tensor, p: float) -> torch.Tensor:
         """Zero the same units of a lane at every step of x (T, B, F)."""
@@ -146,13 +171,14 @@ class LyricsLSTM(nn.Module):
         return x * keep.div_(1 - p)
 
     def step(self, tokens: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
-        """One token per row, for generation: (N,) → logits (N, V).
+        """One input id per row (token and style, see `style_offset`), for generation:
+        (N,) → logits (N, V).
 
         Same weights and result as forward() in eval mode, but through `torch.lstm_cell`
         layer by layer: nn.LSTM's per-call set-up dominates a one-token step, and this is
         2–5× faster there (bench/README.md).
         """
-        x = self.embed(tokens)  # (N, E)
+        x = self._embed(tokens)  # (N, E)
         h_all, c_all = state  # (L, N, H) each
         hs, cs = [], []
         for layer in range(self.config.num_layers):
@@ -174,6 +200,14 @@ class LyricsLSTM(nn.Module):
     def initial_state(self, batch: int, device: torch.device | str = "cpu") -> State:
         shape = (self.config.num_layers, batch, self.config.hidden_size)
         return torch.zeros(shape, device=device), torch.zeros(shape, device=device)
+
+
+def input_ids(config: ModelConfig, ids: list[int], slots: list[int]) -> torch.Tensor:
+    """A token stream as `config`'s model reads it: each id with its style slot folded in."""
+    tokens = torch.tensor(ids, dtype=torch.long)
+    if not config.style_slots:
+        return tokens
+    return tokens + torch.tensor(slots, dtype=torch.long) * config.vocab_size
 
 
 def detach_state(state: State | None) -> State | None:

@@ -43,7 +43,7 @@ class OrtStep:
 
     def step(self, tokens: np.ndarray, state: CpuState) -> np.ndarray:
         """Feed one token per row, updating `state` in place; returns (rows, V) logits."""
-        feeds = {"tokens": np.asarray(tokens, np.int64), "h": state.h, "c": state.c}
+        feeds = {"tokens": state.inputs(tokens), "h": state.h, "c": state.c}
         logits, h, c = self._session.run(None, feeds)
         np.copyto(state.h, h)
         np.copyto(state.c, c)

@@ -16,7 +16,7 @@ from lyriccore.checkpoint import LoadedModel
 from lyriccore.decoding import Decoding
 from lyriccore.rowstore import TorchRows
 from lyriccore.sampling import SamplingParams, choose_tokens
-from lyriccore.seeds import prepare_seed, start_ids
+from lyriccore.seeds import prepare_seed, seed_input
 
 
 def plain_sample(loaded: LoadedModel, seed: str, params: SamplingParams) -> list[str]:
@@ -26,7 +26,8 @@ def plain_sample(loaded: LoadedModel, seed: str, params: SamplingParams) -> list
     run = Decoding(loaded, prepared, params)
     n = run.rows
     with torch.inference_mode():
-        first, state = model(torch.tensor([start_ids(tokenizer, prepared)]))
+        first, state = model(seed_input(model, tokenizer, prepared))
+        offset = model.style_offset(prepared.slot)
         logits = np.repeat(first[:, -1].float().numpy(), n, axis=0)
         state = (state[0].repeat(1, n, 1), state[1].repeat(1, n, 1))
         while True:
@@ -37,7 +38,7 @@ def plain_sample(loaded: LoadedModel, seed: str, params: SamplingParams) -> list
             )
             if run.push(chosen.tolist()):
                 break
-            step, state = model.step(torch.from_numpy(chosen), state)
+            step, state = model.step(torch.from_numpy(chosen) + offset, state)
             logits = step.float().numpy().copy()
             run.after_step(TorchRows(state, logits))
     return [prepared.text + o.text for o in run.outputs()]

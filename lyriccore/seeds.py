@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import torch
+
 from lyriccore.corpus import normalise
 from lyriccore.errors import GenerationError
+from lyriccore.model import LyricsLSTM
 from lyriccore.tokenizer import Tokenizer
 
 MAX_SEED_CHARS = 10_000
@@ -14,12 +17,13 @@ MAX_SEED_CHARS = 10_000
 @dataclass(frozen=True)
 class PreparedSeed:
     """A seed as the model reads it: `prefix` (the style token, for a model with styles) is
-    read before `ids` but never written out."""
+    read before `ids` but never written out; `slot` is the style every step reads."""
 
     text: str
     ids: list[int]
     unknown: list[str]
     prefix: list[int] = field(default_factory=list)
+    slot: int = 0
 
 
 def prepare_seed(tokenizer: Tokenizer, seed: str, style: str | None = None) -> PreparedSeed:
@@ -32,7 +36,8 @@ def prepare_seed(tokenizer: Tokenizer, seed: str, style: str | None = None) -> P
     if not seed.endswith("\n"):  # a seed ends mid-line unless it ends a line itself
         text = text.rstrip("\n")
     encoded = tokenizer.encode_reporting(text, drop_unknown=True)
-    return PreparedSeed(tokenizer.decode(encoded.ids), encoded.ids, encoded.unknown, prefix)
+    slot = tokenizer.style_slot(style) if prefix else 0
+    return PreparedSeed(tokenizer.decode(encoded.ids), encoded.ids, encoded.unknown, prefix, slot)
 
 
 def start_ids(tokenizer: Tokenizer, seed: PreparedSeed) -> list[int]:
@@ -42,3 +47,8 @@ def start_ids(tokenizer: Tokenizer, seed: PreparedSeed) -> list[int]:
         return seed.prefix + seed.ids
     newline = tokenizer.id_of("\n")
     return [newline if newline is not None else tokenizer.reserved]
+
+
+def seed_input(model: LyricsLSTM, tokenizer: Tokenizer, seed: PreparedSeed) -> torch.Tensor:
+    """(1, T): `start_ids` as `model` reads them, each with the seed's style folded in."""
+    return torch.tensor([start_ids(tokenizer, seed)]) + model.style_offset(seed.slot)

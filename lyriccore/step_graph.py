@@ -93,7 +93,8 @@ def quantise_rows(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
 
 
 def step_graph(cpu: CpuLSTM, weights: str) -> onnx.ModelProto:
-    """tokens (N,), h (L·H, N), c (L, H, N) → logits (N, V), h', c' (same layouts)."""
+    """tokens (N,) as input ids (model.py), h (L·H, N), c (L, H, N) → logits (N, V), h', c'
+    (same layouts)."""
     if weights not in WEIGHTS:
         raise ValueError(f"weights must be one of {', '.join(WEIGHTS)}, not {weights!r}")
     g, hidden, layers = _Graph(weights), cpu.hidden, cpu.layers
@@ -124,10 +125,19 @@ def step_graph(cpu: CpuLSTM, weights: str) -> onnx.ModelProto:
 
 
 def _input_side(g: _Graph, cpu: CpuLSTM) -> str:
-    """Layer 0's token side with both biases: a row of the table, or embedding @ W_ih."""
+    """Layer 0's input side with both biases: a row of the table, or (embedding + style
+    vector) @ W_ih; "tokens" are input ids, styles folded in."""
     if cpu.table is not None:
         return g.op("Gather", [g.const(cpu.table, "table"), "tokens"], "looked_up", axis=0)
-    embedded = g.op("Gather", [g.const(cpu.embed, "embed"), "tokens"], "embedded", axis=0)
+    tokens = "tokens"
+    if cpu.styles is not None:  # input ids = token + V × style slot (model.py)
+        vocab = g.const(np.array(cpu.vocab, np.int64), "vocab")
+        slot = g.op("Div", [tokens, vocab], "slot")
+        tokens = g.op("Mod", [tokens, vocab], "token")
+    embedded = g.op("Gather", [g.const(cpu.embed, "embed"), tokens], "embedded", axis=0)
+    if cpu.styles is not None:
+        style = g.op("Gather", [g.const(cpu.styles, "styles"), slot], "style", axis=0)
+        embedded = g.op("Add", [embedded, style], "styled")
     product = g.linear(embedded, cpu.w_in, "w_ih0")
     return g.op("Add", [product, g.const(cpu.b[0][:, 0], "b0")], "input_side")
 

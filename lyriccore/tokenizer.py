@@ -35,6 +35,7 @@ class Encoded:
 
     ids: list[int]
     unknown: list[str] = field(default_factory=list)
+    slots: list[int] = field(default_factory=list)  # each id's style slot (encode_corpus)
 
 
 class Tokenizer:
@@ -95,12 +96,16 @@ class Tokenizer:
         """The stream a model trains on and is scored on: each song after its style token when
         the vocabulary has them (a style it does not know reads as the generic one)."""
         if not self.styles:
-            return self.encode_reporting(corpus.text)
+            whole = self.encode_reporting(corpus.text)
+            whole.slots = [0] * len(whole.ids)
+            return whole
         stream = Encoded([])
         for style, text in corpus.songs():
             part = self.encode_reporting(text)
             known = style if style in self.styles else GENERIC
-            stream.ids.extend(self.style_prefix(known) + part.ids)
+            ids = self.style_prefix(known) + part.ids
+            stream.ids.extend(ids)
+            stream.slots.extend([self.style_slot(known)] * len(ids))
             stream.unknown.extend(part.unknown)
         return stream
 
@@ -117,9 +122,16 @@ class Tokenizer:
             if style:
                 raise GenerationError(unknown_style_message(style, ()))
             return []
-        if style and style not in self.styles:
+        return [1 + self.style_slot(style)]
+
+    def style_slot(self, style: str | None) -> int:
+        """A style's row among a model's style vectors: 0 for the generic style, then the
+        named ones in order (the token ids after <unk> follow the same order)."""
+        if not style:
+            return 0
+        if style not in self.styles:
             raise GenerationError(unknown_style_message(style, self.styles))
-        return [1 + (self.styles.index(style) + 1 if style else 0)]
+        return self.styles.index(style) + 1
 
     def to_dict(self) -> dict[str, Any]:
         return {

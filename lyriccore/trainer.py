@@ -36,7 +36,7 @@ from lyriccore.corpus import Corpus
 from lyriccore.distributed import SINGLE, World
 from lyriccore.errors import ConfigError, CorpusError
 from lyriccore.history import EpochMetrics, write_history
-from lyriccore.model import LyricsLSTM, ModelConfig, State, detach_state
+from lyriccore.model import LyricsLSTM, ModelConfig, State, detach_state, input_ids
 from lyriccore.objective import Objective, token_loss
 from lyriccore.seeding import capture_rng_state, restore_rng_state, seed_everything
 from lyriccore.tokenizer import Tokenizer, build_tokenizer, tokenizer_from_dict
@@ -117,9 +117,10 @@ class Trainer:
         seed_everything(self.config.seed)  # every rank: the same initial weights
         self.device = world.device(self.config.device)  # set before the model is built
         self.tokenizer = self._tokenizer(saved)
-        self.train_data, self.val_data = self._datasets()
+        model_config = self._model_config(saved)
+        self.train_data, self.val_data = self._datasets(model_config)
         self.corpus_words = corpus_words(self.corpus.text)  # strict word mode's list
-        self.model = LyricsLSTM(self._model_config()).to(self.device)
+        self.model = LyricsLSTM(model_config).to(self.device)
         self.average = WeightAverage(self.model, self.config.average, self.config.average_decay)
         self.serve_average = False  # whether the last validation preferred the averaged weights
         # fused: one kernel for every parameter's update instead of a dozen ops per tensor.
@@ -173,13 +174,14 @@ class Trainer:
             styles=self.corpus.styles,
         )
 
-    def _datasets(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def _datasets(self, model_config: ModelConfig) -> tuple[torch.Tensor, torch.Tensor]:
         """Each rank's columns of the training and validation lanes: batch_size lanes per rank,
         world × batch_size in all (no DistributedSampler: it shuffles and pads, and truncated
         BPTT needs each lane to continue where the previous batch left it)."""
         c, world = self.config, self.world
         assert c.batch_size is not None and c.seq_len is not None
-        ids = torch.tensor(self.tokenizer.encode_corpus(self.corpus).ids, dtype=torch.long)
+        encoded = self.tokenizer.encode_corpus(self.corpus)
+        ids = input_ids(model_config, encoded.ids, encoded.slots)
         train, val = split_train_val(ids, c.val_fraction, blocks=c.val_blocks)
         check_enough(train, self.lanes, c.seq_len, "the training split")
         per_rank = max(1, min(c.batch_size, len(val) // (world.size * (c.seq_len + 1))))
@@ -194,7 +196,9 @@ class Trainer:
         assert self.config.batch_size is not None
         return self.world.size * self.config.batch_size
 
-    def _model_config(self) -> ModelConfig:
+    def _model_config(self, saved: dict[str, Any] | None) -> ModelConfig:
+        """The network the settings ask for; a resumed run keeps whether it reads styles at
+        every step (runs started before style vectors existed do not)."""
         c = self.config
         assert c.embed_dim is not None and c.hidden_size is not None and c.dropout is not None
         assert c.input_dropout is not None and c.embed_dropout is not None
@@ -209,7 +213,13 @@ class Trainer:
             input_dropout=c.input_dropout,
             embed_dropout=c.embed_dropout,
             weight_drop=c.weight_drop,
+            style_slots=self._style_slots(saved),
         )
+
+    def _style_slots(self, saved: dict[str, Any] | None) -> int:
+        if saved:
+            return int(saved["model_config"].get("style_slots", 0))
+        return len(self.tokenizer.styles) + 1 if self.tokenizer.styles else 0
 
     @property
     def _lr(self) -> float:
@@ -476,7 +486,7 @@ def loss_sums(
         for inputs, targets in iterate_batches(data, seq_len):
             with autocast():
                 logits, state = model(inputs, state)
-            total += token_loss(logits, targets, reduction="sum").item()
+            total += token_loss(logits, model.tokens_of(targets), reduction="sum").item()
             count += targets.numel()
     model.train(was_training)
     return total, count

@@ -11,8 +11,8 @@ import pytest
 from pgserver import PostgresMissing, PostgresServer, running_server
 
 from lyriccore.config import TrainConfig
-from lyriccore.corpus import Corpus, load_corpus
-from lyriccore.starter import starter_corpus_path
+from lyriccore.corpus import Corpus, build_corpus, load_corpus
+from lyriccore.starter import starter_corpus_path, starter_documents
 from lyriccore.trainer import train
 
 # One torch thread: a tiny model gains nothing from two, and two threads stall for a scheduler
@@ -44,6 +44,23 @@ def small_corpus(starter_corpus: Corpus) -> Corpus:
 def char_model(tmp_path_factory: pytest.TempPathFactory, small_corpus: Corpus) -> Path:
     out = tmp_path_factory.mktemp("char-model")
     train(small_corpus, TrainConfig(level="char", **TINY), out, progress=False)
+    return out
+
+
+STYLED = ("blues", "lullaby", "punk")  # the styled tiny model's styles
+
+
+@pytest.fixture(scope="session")
+def styled_corpus() -> Corpus:
+    songs = [d for d in starter_documents() if d.style in STYLED]
+    return build_corpus(songs, ("starter: blues, lullaby, punk",))
+
+
+@pytest.fixture(scope="session")
+def styled_model_path(tmp_path_factory: pytest.TempPathFactory, styled_corpus: Corpus) -> Path:
+    """A tiny char model trained on three of the starter's styles."""
+    out = tmp_path_factory.mktemp("styled-model")
+    train(styled_corpus, TrainConfig(level="char", **{**TINY, "epochs": 3}), out, progress=False)
     return out
 
 

@@ -14,8 +14,10 @@ from lyriccore.cpu_lstm import CpuLSTM, CpuState
 from lyriccore.errors import GenerationCancelled
 from lyriccore.generator import Generator
 from lyriccore.model import LyricsLSTM, ModelConfig
+from lyriccore.ort_step import OrtStep
 from lyriccore.reference import plain_sample
 from lyriccore.sampling import SamplingParams
+from lyriccore.step_graph import step_graph
 
 MIXED = [
     SamplingParams(rng_seed=1, lines=2),
@@ -54,6 +56,29 @@ def test_the_numpy_step_computes_the_torch_lstm(config: ModelConfig) -> None:
     np.testing.assert_allclose(stepped, full.numpy(), atol=1e-5)
     after_seed = np.stack([cpu.step(tokens[:, t].numpy(), resumed) for t in range(20, 40)], axis=1)
     np.testing.assert_allclose(after_seed, full[:, 20:].numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("config", [
+    ModelConfig(vocab_size=90, style_slots=4),
+    ModelConfig(vocab_size=20_000, embed_dim=32, hidden_size=64, style_slots=3),  # no table
+])  # fmt: skip
+def test_each_row_of_the_served_steps_reads_its_own_style(config: ModelConfig) -> None:
+    torch.manual_seed(0)
+    model = LyricsLSTM(config).eval()
+    tokens = torch.randint(0, config.vocab_size, (5, 30))
+    slots = torch.tensor([0, 1, 2, 1, 0])
+    offsets = slots * config.vocab_size
+    with torch.inference_mode():
+        full, _ = model(tokens + offsets[:, None])
+    cpu = CpuLSTM(model)
+    for step in (cpu, OrtStep(step_graph(cpu, "fp32"))):  # numpy, and the graph int8 is built as
+        state = step.initial_state(5)
+        state.offset[:] = offsets.numpy()
+        stepped = np.stack([step.step(tokens[:, t].numpy(), state) for t in range(30)], axis=1)
+        np.testing.assert_allclose(stepped, full.numpy(), atol=1e-4)
+    with torch.inference_mode():  # and the style matters: the same tokens, another style
+        other, _ = model(tokens + ((slots + 1) % config.style_slots * config.vocab_size)[:, None])
+    assert (other - full).abs().max() > 1e-3
 
 
 def test_served_text_is_the_plain_paths_text_for_the_same_seed(loaded: LoadedModel) -> None:

@@ -15,9 +15,12 @@ from lyriccore.errors import CheckpointError
 from lyriccore.export import export_onnx, export_torchscript, load_torchscript, onnx_step_for
 
 
-@pytest.fixture(scope="module")
-def loaded(char_model: Path) -> LoadedModel:
-    return load_model(char_model)
+@pytest.fixture(scope="module", params=["plain", "styled"])
+def loaded(request: pytest.FixtureRequest, char_model: Path) -> LoadedModel:
+    """The tiny char model, and one that reads a style at every step."""
+    if request.param == "plain":
+        return load_model(char_model)
+    return load_model(request.getfixturevalue("styled_model_path"))
 
 
 def _steps(loaded: LoadedModel, rows: int = 3, steps: int = 20) -> list[tuple]:
@@ -28,7 +31,8 @@ def _steps(loaded: LoadedModel, rows: int = 3, steps: int = 20) -> list[tuple]:
     c = torch.randn(config.num_layers, rows, config.hidden_size, generator=generator)
     with torch.inference_mode():
         for _ in range(steps):
-            tokens = torch.randint(0, config.vocab_size, (rows,), generator=generator)
+            ids = config.vocab_size * max(1, config.style_slots)  # token and style (model.py)
+            tokens = torch.randint(0, ids, (rows,), generator=generator)
             logits, (h_new, c_new) = loaded.model.step(tokens, (h, c))
             out.append((tokens, h, c, logits, h_new, c_new))
             h, c = h_new, c_new

@@ -8,36 +8,27 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import STYLED
 
-from lyriccore.checkpoint import LoadedModel, load_model
+from lyriccore.checkpoint import LoadedModel, load_model, read_checkpoint, save_checkpoint
 from lyriccore.cli import main
-from lyriccore.config import TrainConfig
 from lyriccore.corpus import Corpus, Document, build_corpus, load_corpus, save_documents
 from lyriccore.errors import CorpusError, GenerationError
 from lyriccore.evaluate import score_corpus
 from lyriccore.generator import Generator
+from lyriccore.model import LyricsLSTM, ModelConfig
+from lyriccore.reference import plain_sample
 from lyriccore.sampling import SamplingParams
-from lyriccore.seeds import prepare_seed, start_ids
+from lyriccore.seeds import prepare_seed, seed_input
 from lyriccore.starter import starter_documents, starter_training_corpus
 from lyriccore.tokenizer import build_tokenizer, tokenizer_from_dict
-from lyriccore.trainer import train
 
-STYLES = ("blues", "lullaby", "punk")
-
-
-@pytest.fixture(scope="module")
-def styled_corpus() -> Corpus:
-    songs = [d for d in starter_documents() if d.style in STYLES]
-    return build_corpus(songs, ("starter: blues, lullaby, punk",))
+STYLES = STYLED
 
 
 @pytest.fixture(scope="module")
-def styled_model(
-    tmp_path_factory: pytest.TempPathFactory, styled_corpus: Corpus, tiny: dict[str, int]
-) -> LoadedModel:
-    out = tmp_path_factory.mktemp("styled-model")
-    train(styled_corpus, TrainConfig(level="char", **{**tiny, "epochs": 3}), out, progress=False)
-    return load_model(out)
+def styled_model(styled_model_path: Path) -> LoadedModel:
+    return load_model(styled_model_path)
 
 
 def test_json_csv_and_folders_name_styles(tmp_path: Path) -> None:
@@ -96,20 +87,74 @@ def test_every_song_of_the_stream_starts_with_its_style(styled_corpus: Corpus) -
     assert tokenizer.decode(ids) == styled_corpus.text
 
 
-def test_the_style_token_changes_what_the_model_writes_next(styled_model: LoadedModel) -> None:
-    """At a song's start the token is all the model has read; after a seed it still colours
-    the state the seed is read in."""
+def test_the_style_changes_what_the_model_writes_next(styled_model: LoadedModel) -> None:
+    """At a song's start the style token is all the model has read; deep into a long seed
+    the style vector every step reads still tells the styles apart (a style token alone was
+    forgotten after ~170 characters)."""
     tokenizer, model = styled_model.tokenizer, styled_model.model
-    for seed, at_least in (("", 1e-2), ("we drift", 1e-5)):
+    assert model.config.style_slots == len(STYLES) + 1
+    long_seed = "i walked down to the river and the river walked with me\n" * 6
+    for seed, at_least in (("", 1e-2), ("we drift", 1e-2), (long_seed, 1e-2)):
         distributions = []
         for style in (None, *STYLES):
-            ids = start_ids(tokenizer, prepare_seed(tokenizer, seed, style))
+            ids = seed_input(model, tokenizer, prepare_seed(tokenizer, seed, style))
             with torch.inference_mode():
-                logits, _ = model(torch.tensor([ids]))
+                logits, _ = model(ids)
             distributions.append(torch.softmax(logits[0, -1].float(), dim=-1))
         for i, p in enumerate(distributions):
             for q in distributions[i + 1 :]:
                 assert (p - q).abs().sum() > at_least
+
+
+@pytest.mark.parametrize("weights", ["fp32", "int8"])
+def test_requests_in_different_styles_batched_together_write_what_they_would_alone(
+    styled_model: LoadedModel, weights: str
+) -> None:
+    """Each row of a batch reads its own request's style: the served steps (numpy fp32, int8
+    through onnxruntime) agree with the torch model's own path, and a neighbour in another
+    style changes nothing."""
+    asked = [None, *STYLES, "blues"]
+    params = [
+        SamplingParams(style=style, rng_seed=n, lines=3, samples=1 + n % 2)
+        for n, style in enumerate(asked)
+    ]
+    generator = Generator(styled_model, weights=weights)
+    try:
+        alone = [generator.generate("we drift", p).texts for p in params]
+        together = [generator.submit("we drift", p) for p in params]
+        assert [f.result().texts for f in together] == alone
+    finally:
+        generator.close()
+    if weights == "fp32":
+        assert alone == [plain_sample(styled_model, "we drift", p) for p in params]
+    assert len({tuple(texts) for texts in alone}) == len(asked)
+
+
+def test_a_model_trained_before_style_vectors_still_serves_its_styles(
+    styled_model: LoadedModel, tmp_path: Path
+) -> None:
+    """Checkpoints of the style-token-only models (no `style_slots`) load, generate in a
+    style and score as before."""
+    data = read_checkpoint(styled_model.path)
+    config = {k: v for k, v in data["model_config"].items() if k != "style_slots"}
+    old = LyricsLSTM(ModelConfig.from_dict(config))
+    weights = {k: v for k, v in data["state_dict"].items() if not k.startswith("style_embed")}
+    old.load_state_dict(weights)
+    save_checkpoint(tmp_path / "best.pt", {
+        **data, "model_config": config, "state_dict": old.state_dict(),
+    })  # fmt: skip
+    loaded = load_model(tmp_path / "best.pt")
+    assert loaded.model.style_embed is None and loaded.tokenizer.styles == STYLES
+    params = SamplingParams(style="punk", rng_seed=3, lines=2)
+    generator = Generator(loaded)
+    try:
+        assert generator.generate("we drift", params).texts == plain_sample(
+            loaded, "we drift", params
+        )
+    finally:
+        generator.close()
+    songs = [d for d in starter_documents() if d.style == "punk"][:2]
+    assert score_corpus(loaded, build_corpus(songs, ())).loss > 0
 
 
 def test_an_unknown_style_names_the_known_ones(styled_model: LoadedModel) -> None:
