@@ -53,6 +53,7 @@ TRAIN_OPTIONS: list[tuple[str, Callable[[str], Any], str]] = [
     ("tar", ranged(float, 0.0, 100.0), "temporal activation regularisation weight (TAR)"),
     ("average-decay", ranged(float, 0.5, 0.999999), "EMA decay per step (--average ema)"),
     ("average-start", ranged(int, 0, 100_000), "epochs before averaging starts"),
+    ("generic-share", ranged(float, 0.0, 0.95), "styled corpus: share of lanes read unstyled"),
     ("seq-len", ranged(int, 2, 4096), "tokens per training window"),
     ("batch-size", ranged(int, 1, 4096), "parallel lanes per batch"),
     ("epochs", ranged(int, 1, 100_000), "maximum epochs"),

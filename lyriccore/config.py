@@ -63,6 +63,10 @@ class TrainConfig:
     average: Average = "off"
     average_decay: float = 0.999
     average_start: int = 0
+    # A model with styles reads this share of its training lanes, window by window, as songs
+    # of no style (the generic token and vector), so that a request that names no style reads
+    # a vector trained on every style, not one no song ever had (the starter names them all).
+    generic_share: float = 0.15
     seq_len: int | None = None
     batch_size: int | None = None
     epochs: int = 30
@@ -116,6 +120,7 @@ class TrainConfig:
             (self.average in ("off", "ema", "mean"), "average must be off, ema or mean"),
             (0 < self.average_decay < 1, "average_decay must be in (0, 1)"),
             (self.average_start >= 0, "average_start must be >= 0"),
+            (0 <= self.generic_share < 1, "generic_share must be in [0, 1)"),
         ]
         for ok, message in checks:
             if not ok:

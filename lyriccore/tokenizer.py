@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from lyriccore.corpus import Corpus
 
 Level = Literal["char", "word"]
+GENERIC_TOKEN = 1  # the generic style token's id, when a vocabulary has styles; theirs follow
 UNK = "<unk>"
 
 # A word is letters/digits with inner apostrophes or hyphens; everything else that is not a
@@ -122,7 +123,7 @@ class Tokenizer:
             if style:
                 raise GenerationError(unknown_style_message(style, ()))
             return []
-        return [1 + self.style_slot(style)]
+        return [GENERIC_TOKEN + self.style_slot(style)]
 
     def style_slot(self, style: str | None) -> int:
         """A style's row among a model's style vectors: 0 for the generic style, then the

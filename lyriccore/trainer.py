@@ -39,7 +39,7 @@ from lyriccore.history import EpochMetrics, write_history
 from lyriccore.model import LyricsLSTM, ModelConfig, State, detach_state, input_ids
 from lyriccore.objective import Objective, token_loss
 from lyriccore.seeding import capture_rng_state, restore_rng_state, seed_everything
-from lyriccore.tokenizer import Tokenizer, build_tokenizer, tokenizer_from_dict
+from lyriccore.tokenizer import GENERIC_TOKEN, Tokenizer, build_tokenizer, tokenizer_from_dict
 from lyriccore.words import corpus_words
 
 log = logging.getLogger(__name__)
@@ -308,7 +308,7 @@ class Trainer:
             unit="batch",
         )
         for inputs, targets in bar:
-            loss, state = self._step(inputs, targets, state)
+            loss, state = self._step(self._some_lanes_generic(inputs), targets, state)
             tokens += targets.numel()
             loss_sum += loss
             batches += 1
@@ -334,6 +334,19 @@ class Trainer:
             offset = 0
         vary = gen if self.config.vary_seq_len else None
         return iterate_batches(self.train_data, self.config.seq_len, offset=offset, vary=vary)
+
+    def _some_lanes_generic(self, inputs: torch.Tensor) -> torch.Tensor:
+        """A `generic_share` of the lanes of a styled model's window read as songs of no
+        style: the generic vector at every step, the generic token where a style's stood.
+        Drawn from the training RNG (per rank, saved with each checkpoint)."""
+        share, model = self.config.generic_share, self.model
+        if model.style_embed is None or share == 0.0:
+            return inputs
+        generic = torch.rand(inputs.size(0), 1, device=inputs.device) < share  # (B, 1)
+        tokens = model.tokens_of(inputs)
+        is_style = (tokens > GENERIC_TOKEN) & (tokens < self.tokenizer.reserved)
+        plain = torch.where(is_style, GENERIC_TOKEN, tokens)
+        return torch.where(generic, plain, inputs)
 
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
         if self.amp_dtype is None:

@@ -12,6 +12,7 @@ from conftest import STYLED
 
 from lyriccore.checkpoint import LoadedModel, load_model, read_checkpoint, save_checkpoint
 from lyriccore.cli import main
+from lyriccore.config import TrainConfig
 from lyriccore.corpus import Corpus, Document, build_corpus, load_corpus, save_documents
 from lyriccore.errors import CorpusError, GenerationError
 from lyriccore.evaluate import score_corpus
@@ -22,6 +23,7 @@ from lyriccore.sampling import SamplingParams
 from lyriccore.seeds import prepare_seed, seed_input
 from lyriccore.starter import starter_documents, starter_training_corpus
 from lyriccore.tokenizer import build_tokenizer, tokenizer_from_dict
+from lyriccore.trainer import train
 
 STYLES = STYLED
 
@@ -94,7 +96,7 @@ def test_the_style_changes_what_the_model_writes_next(styled_model: LoadedModel)
     tokenizer, model = styled_model.tokenizer, styled_model.model
     assert model.config.style_slots == len(STYLES) + 1
     long_seed = "i walked down to the river and the river walked with me\n" * 6
-    for seed, at_least in (("", 1e-2), ("we drift", 1e-2), (long_seed, 1e-2)):
+    for seed, at_least in (("", 1e-2), ("we drift", 1e-3), (long_seed, 1e-3)):
         distributions = []
         for style in (None, *STYLES):
             ids = seed_input(model, tokenizer, prepare_seed(tokenizer, seed, style))
@@ -128,6 +130,21 @@ def test_requests_in_different_styles_batched_together_write_what_they_would_alo
     if weights == "fp32":
         assert alone == [plain_sample(styled_model, "we drift", p) for p in params]
     assert len({tuple(texts) for texts in alone}) == len(asked)
+
+
+def test_songs_that_all_name_a_style_still_train_the_generic_style(
+    styled_corpus: Corpus, tiny: dict[str, int], tmp_path: Path
+) -> None:
+    """Every song of the styled corpus names its style, yet a request without one must read
+    a trained vector: a share of the lanes is read as songs of no style. Without that share
+    the generic vector never leaves zero."""
+    for share, trained in ((0.5, True), (0.0, False)):
+        out = tmp_path / str(share)
+        config = TrainConfig(level="char", generic_share=share, **tiny)
+        train(styled_corpus, config, out, progress=False)
+        generic = load_model(out).model.style_embed
+        assert generic is not None
+        assert bool(generic.weight[0].abs().sum() > 0) == trained
 
 
 def test_a_model_trained_before_style_vectors_still_serves_its_styles(
