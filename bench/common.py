@@ -59,7 +59,7 @@ class Sizes:
     retrain_minutes: float = 3.0
     song_seeds: int = 16
     style_minutes: float = 4.0  # the starter recipe's own budget
-    style_samples: int = 2  # per style and seed (four seeds)
+    style_samples: int = 4  # per style and seed (four seeds)
     bandit_runs: int = 100
     bandit_picks: int = 1000
     # (ranks, threads per rank) of the ddp section on a CPU host

@@ -28,6 +28,7 @@ from lyriccore.corpus import Document, build_corpus, split_held_out
 from lyriccore.evaluate import score_corpus
 from lyriccore.generator import Generator
 from lyriccore.sampling import SamplingParams
+from lyriccore.song import parse_form, write_song
 from lyriccore.starter import STARTER_RECIPE, starter_documents
 from lyriccore.styles import GENERIC
 from lyriccore.trainer import train
@@ -46,6 +47,7 @@ def style_figures(ctx: Context, model: Path | None) -> dict[str, Any]:
     samples = ctx.sizes.style_samples
     asked = _generated_accuracy(loaded, classifier, samples, generic=False)
     generic = _generated_accuracy(loaded, classifier, samples, generic=True)
+    songs = _generated_accuracy(loaded, classifier, samples, generic=False, songs=True)
     nll = _per_style_nll(loaded, heldout)
     lower = sum(1 for s in nll.values() if s["own"] < s["generic"])
     return {
@@ -55,8 +57,10 @@ def style_figures(ctx: Context, model: Path | None) -> dict[str, Any]:
         "heldout_nll_per_token": nll,
         "styles_where_own_token_is_lower": lower,
         "classifier_on_heldout_songs": _real_accuracy(classifier, heldout),
+        "classifier_on_whole_heldout_songs": _real_accuracy(classifier, heldout, whole=True),
         "classifier_on_generated_asked_style": asked,
         "classifier_on_generated_generic_token": generic,
+        "classifier_on_generated_songs": songs,
         "samples_per_style": samples * len(SEEDS),
     }
 
@@ -97,18 +101,30 @@ def _chunks(songs: list[Document]) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
-def _real_accuracy(classifier: Pipeline, heldout: list[Document]) -> float:
-    texts, labels = _chunks(heldout)
+def _real_accuracy(classifier: Pipeline, heldout: list[Document], whole: bool = False) -> float:
+    """On 8-line chunks of the held-out songs, or (`whole`) on each song whole: the figures
+    generated /lyrics answers and /song songs are set against."""
+    if whole:
+        texts, labels = [d.text for d in heldout], [d.style or GENERIC for d in heldout]
+    else:
+        texts, labels = _chunks(heldout)
     predicted = classifier.predict(texts)
     return sum(p == t for p, t in zip(predicted, labels, strict=True)) / len(labels)
 
 
 def _generated_accuracy(
-    loaded: LoadedModel, classifier: Pipeline, samples: int, *, generic: bool
+    loaded: LoadedModel,
+    classifier: Pipeline,
+    samples: int,
+    *,
+    generic: bool,
+    songs: bool = False,
 ) -> dict[str, Any]:
-    """Top-1 accuracy of the classifier on text written for each style; with `generic`, the
-    text is written from the generic token and judged against the style it stands in for
-    (the baseline: what the model writes without being asked)."""
+    """Top-1 accuracy of the classifier on text written for each style: 8-line answers as
+    /lyrics writes them, or (`songs`) whole songs of the default form as /song writes them
+    (the lyrics without their labels, a repeated chorus counted each time it is sung). With
+    `generic`, the text is written from the generic style and judged against the style it
+    stands in for (the baseline: what the model writes without being asked)."""
     generator = Generator(loaded)
     per_style: dict[str, float] = {}
     try:
@@ -119,12 +135,22 @@ def _generated_accuracy(
                     style=None if generic else style, lines=LINES, samples=samples,
                     rng_seed=1000 + index,
                 )  # fmt: skip
-                texts += generator.generate(seed, params).texts
+                if not songs:
+                    texts += generator.generate(seed, params).texts
+                    continue
+                for n in range(samples):
+                    one = replace(params, samples=1, rng_seed=1000 + index * samples + n)
+                    texts.append(_song_text(generator, seed, one))
             predicted = classifier.predict(texts)
             per_style[style] = sum(p == style for p in predicted) / len(texts)
     finally:
         generator.close()
     return {"top1": sum(per_style.values()) / len(per_style), "per_style": per_style}
+
+
+def _song_text(generator: Generator, seed: str, params: SamplingParams) -> str:
+    song = write_song(generator, seed, params, parse_form(None))
+    return "\n\n".join(section.text for section in song.sections)
 
 
 def _per_style_nll(loaded: LoadedModel, heldout: list[Document]) -> dict[str, dict[str, float]]:

@@ -123,6 +123,12 @@ class CpuLSTM:
             for n in range(1, self.layers)
         ]
         self.b = [_f32(bias(n)[:, None]) for n in range(self.layers)]
+        # Each upper layer's style vector through its W_ih: a gate bias per style, (slots, 4H)
+        self.style_gates = [
+            _f32(weights[f"style_layers.{n - 1}.weight"] @ rows(f"weight_ih_l{n}").T)
+            for n in range(1, self.layers)
+            if f"style_layers.{n - 1}.weight" in weights
+        ]
         # A tied model's projection is folded into the head: (V, E) @ (E, H) → (V, H), so
         # serving costs the same as an untied model's.
         head = weights["head.weight"]
@@ -142,9 +148,12 @@ class CpuLSTM:
             gates += self.w_in @ self.input_vectors(ids).T
             gates += self.b[0]
         self._cell(gates, state.c[0], h[:hidden])
+        slots = ids // self.vocab if self.style_gates else None
         for layer in range(1, self.layers):
             gates = self.w[layer] @ h[(layer - 1) * hidden : (layer + 1) * hidden]
             gates += self.b[layer]
+            if slots is not None:
+                gates += self.style_gates[layer - 1][slots].T
             self._cell(gates, state.c[layer], h[layer * hidden : (layer + 1) * hidden])
         logits = self.head_w @ h[(self.layers - 1) * hidden :]
         logits += self.head_b

@@ -77,10 +77,14 @@ class LyricsLSTM(nn.Module):
         self.embed = nn.Embedding(config.vocab_size, config.embed_dim)
         slots = config.style_slots
         self.style_embed = nn.Embedding(slots, config.embed_dim) if slots else None
-        if self.style_embed is not None:
-            # From zero: training starts from the unstyled model and moves each style only as
-            # far as its songs pull it (a random start cost 0.04 nats/char on the starter).
-            nn.init.zeros_(self.style_embed.weight)
+        # ... and to each upper layer's input, so that every layer hears the style; small at
+        # first beside a hidden state that lies within ±1
+        self.style_layers = nn.ModuleList(
+            nn.Embedding(slots, config.hidden_size)
+            for _ in range(1, config.num_layers if slots else 1)
+        )
+        for table in self.style_layers:
+            nn.init.normal_(table.weight, std=0.1)
         # Holds the weights under the names every checkpoint uses; forward() runs the layers
         # itself so that it can drop out between them.
         self.lstm = nn.LSTM(config.embed_dim, config.hidden_size, num_layers=config.num_layers)
@@ -108,12 +112,13 @@ class LyricsLSTM(nn.Module):
         language models; a fresh mask for every position cost ~15% of a bf16 training step.
         The trainer reads the raw output for activation regularisation (AR/TAR).
         """
-        x = self._dropout(self._embed(tokens.t()), self.config.input_dropout)  # (T, B, E)
+        ids = tokens.t()
+        x = self._dropout(self._embed(ids), self.config.input_dropout)  # (T, B, E)
         h0, c0 = state if state is not None else self.initial_state(tokens.size(0), x.device)
         hs, cs = [], []
         for layer in range(self.config.num_layers):
             if layer:
-                x = self._dropout(x, self.config.dropout)
+                x = self._with_style(self._dropout(x, self.config.dropout), ids, layer)
             x, h, c = torch.lstm(
                 x, (h0[layer : layer + 1], c0[layer : layer + 1]), self.layer_weights(layer),
                 True, 1, 0.0, self.training, False, False,
@@ -152,6 +157,12 @@ class LyricsLSTM(nn.Module):
     def tokens_of(self, ids: torch.Tensor) -> torch.Tensor:
         """The token ids of input ids, without their styles: what a loss is taken against."""
         return ids % self.config.vocab_size if self.style_embed is not None else ids
+
+    def _with_style(self, x: torch.Tensor, ids: torch.Tensor, layer: int) -> torch.Tensor:
+        """Layer `layer`'s input (…, H) plus its style vector, for a model with styles."""
+        if not len(self.style_layers):
+            return x
+        return x + self.style_layers[layer - 1](ids // self.config.vocab_size)
 
     def _embed(self, ids: torch.Tensor) -> torch.Tensor:
         """Token embedding plus the style's vector; in training whole tokens' rows are dropped
@@ -196,7 +207,7 @@ class LyricsLSTM(nn.Module):
             )
             hs.append(h)
             cs.append(c)
-            x = h
+            x = self._with_style(h, tokens, layer + 1) if layer + 1 < self.config.num_layers else h
         if self.proj is not None:
             x = self.proj(x)  # (N, E)
         return self.head(x), (torch.stack(hs), torch.stack(cs))

@@ -110,6 +110,10 @@ def step_graph(cpu: CpuLSTM, weights: str) -> onnx.ModelProto:
             joined = g.op("Concat", [new_h[-1], h_old], "joined", axis=1)  # (N, 2H)
             product = g.linear(joined, cpu.w[layer], f"w{layer}")
             gates = g.op("Add", [product, g.const(cpu.b[layer][:, 0], f"b{layer}")], "gates")
+            if cpu.style_gates:
+                table = g.const(cpu.style_gates[layer - 1], f"style_gates{layer}")
+                style = g.op("Gather", [table, _slots(g, cpu)], "style_gates", axis=0)
+                gates = g.op("Add", [gates, style], "styled_gates")
         c_old = g.op("Squeeze", [g.slice(c_rows, layer, layer + 1, 0), _axis(g, 0)], "c_old")
         h_new, c_new = _cell(g, gates, c_old, hidden)
         new_h.append(h_new)
@@ -132,14 +136,18 @@ def _input_side(g: _Graph, cpu: CpuLSTM) -> str:
     tokens = "tokens"
     if cpu.styles is not None:  # input ids = token + V × style slot (model.py)
         vocab = g.const(np.array(cpu.vocab, np.int64), "vocab")
-        slot = g.op("Div", [tokens, vocab], "slot")
         tokens = g.op("Mod", [tokens, vocab], "token")
     embedded = g.op("Gather", [g.const(cpu.embed, "embed"), tokens], "embedded", axis=0)
     if cpu.styles is not None:
-        style = g.op("Gather", [g.const(cpu.styles, "styles"), slot], "style", axis=0)
+        style = g.op("Gather", [g.const(cpu.styles, "styles"), _slots(g, cpu)], "style", axis=0)
         embedded = g.op("Add", [embedded, style], "styled")
     product = g.linear(embedded, cpu.w_in, "w_ih0")
     return g.op("Add", [product, g.const(cpu.b[0][:, 0], "b0")], "input_side")
+
+
+def _slots(g: _Graph, cpu: CpuLSTM) -> str:
+    """Each row's style slot, from its input id (token + V × slot)."""
+    return g.op("Div", ["tokens", g.const(np.array(cpu.vocab, np.int64), "vocab")], "slot")
 
 
 def _cell(g: _Graph, gates: str, c_old: str, hidden: int) -> tuple[str, str]:

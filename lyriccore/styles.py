@@ -1,11 +1,12 @@
-"""Style tokens: a learned vocabulary entry that tells the model which kind of song it writes.
+"""Styles: what tells the model which kind of song it writes.
 
 Each song of a corpus that knows its styles is prefixed in the training stream by one reserved
-token, its style's or the generic one; generation starts from the same token, so a blues seed
-stays blues instead of drifting into the corpus' blended voice. The tokens sit right after
-<unk> in the vocabulary, and are never produced by splitting text (a char split yields single
-characters, a word split never keeps '<' with a word), so user text cannot reach them and
-sampling bans them as it bans <unk>.
+token, its style's or the generic one, and every step of the song reads its style's learned
+vector besides (model.py); generation starts from the same token and reads the same vector at
+every step, so a blues seed stays blues instead of drifting into the corpus' blended voice. The
+tokens sit right after <unk> in the vocabulary, and are never produced by splitting text (a
+char split yields single characters, a word split never keeps '<' with a word), so user text
+cannot reach them and sampling bans them as it bans <unk>.
 """
 
 from __future__ import annotations
