@@ -134,6 +134,8 @@ class CpuLSTM:
         head = weights["head.weight"]
         self.head_w = _f32(head @ weights["proj.weight"] if "proj.weight" in weights else head)
         self.head_b = _f32(weights["head.bias"][:, None])
+        style_head = weights.get("style_head.weight")  # (slots, V): each style's logit bias
+        self.style_head = None if style_head is None else _f32(style_head)
 
     def initial_state(self, rows: int) -> CpuState:
         return CpuState.zeros(self.layers, self.hidden, rows)
@@ -157,6 +159,8 @@ class CpuLSTM:
             self._cell(gates, state.c[layer], h[layer * hidden : (layer + 1) * hidden])
         logits = self.head_w @ h[(self.layers - 1) * hidden :]
         logits += self.head_b
+        if self.style_head is not None:
+            logits += self.style_head[ids // self.vocab].T
         return logits.T
 
     def input_vectors(self, ids: np.ndarray) -> np.ndarray:

@@ -85,6 +85,10 @@ class LyricsLSTM(nn.Module):
         )
         for table in self.style_layers:
             nn.init.normal_(table.weight, std=0.1)
+        # ... and a bias per style on the head's logits, from zero
+        self.style_head = nn.Embedding(slots, config.vocab_size) if slots else None
+        if self.style_head is not None:
+            nn.init.zeros_(self.style_head.weight)
         # Holds the weights under the names every checkpoint uses; forward() runs the layers
         # itself so that it can drop out between them.
         self.lstm = nn.LSTM(config.embed_dim, config.hidden_size, num_layers=config.num_layers)
@@ -99,7 +103,7 @@ class LyricsLSTM(nn.Module):
     ) -> tuple[torch.Tensor, State]:
         """(B, T) tokens → (B, T, V) logits, time-major inside."""
         raw, state = self.features(tokens, state)
-        return self.logits(self.drop_output(raw)), state
+        return self.logits(self.drop_output(raw), tokens), state
 
     def features(
         self, tokens: torch.Tensor, state: State | None = None
@@ -131,11 +135,15 @@ class LyricsLSTM(nn.Module):
         """Locked dropout on the last layer's output (T, B, H), before the head."""
         return self._dropout(raw, self.config.dropout)
 
-    def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """(T, B, H) LSTM output → (B, T, V) logits, batch-first view of time-major ones."""
+    def logits(self, x: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """(T, B, H) LSTM output and the (B, T) input ids it read → (B, T, V) logits,
+        batch-first view of time-major ones."""
         if self.proj is not None:
             x = self.proj(x)  # (T, B, E)
-        return self.head(x).transpose(0, 1)
+        logits = self.head(x).transpose(0, 1)
+        if self.style_head is None:
+            return logits
+        return logits + self.style_head(ids // self.config.vocab_size)
 
     def layer_weights(self, layer: int) -> list[torch.Tensor]:
         """W_ih, W_hh, b_ih, b_hh of `layer`; in training W_hh with DropConnect applied.
@@ -210,7 +218,10 @@ class LyricsLSTM(nn.Module):
             x = self._with_style(h, tokens, layer + 1) if layer + 1 < self.config.num_layers else h
         if self.proj is not None:
             x = self.proj(x)  # (N, E)
-        return self.head(x), (torch.stack(hs), torch.stack(cs))
+        logits = self.head(x)
+        if self.style_head is not None:
+            logits = logits + self.style_head(tokens // self.config.vocab_size)
+        return logits, (torch.stack(hs), torch.stack(cs))
 
     def initial_state(self, batch: int, device: torch.device | str = "cpu") -> State:
         shape = (self.config.num_layers, batch, self.config.hidden_size)

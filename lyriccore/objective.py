@@ -28,7 +28,7 @@ class Objective(nn.Module):
     ) -> tuple[torch.Tensor, State]:
         raw, new_state = self.model.features(inputs, state)  # (T, B, H)
         dropped = self.model.drop_output(raw)
-        loss = token_loss(self.model.logits(dropped), self.model.tokens_of(targets))
+        loss = token_loss(self.model.logits(dropped, inputs), self.model.tokens_of(targets))
         if self.ar > 0:
             loss = loss + self.ar * dropped.float().pow(2).mean()
         if self.tar > 0 and raw.size(0) > 1:  # an epoch's last window can be one step long

@@ -119,6 +119,10 @@ def step_graph(cpu: CpuLSTM, weights: str) -> onnx.ModelProto:
         new_h.append(h_new)
         new_c.append(g.op("Unsqueeze", [c_new, _axis(g, 0)], "c_new"))
     logits = g.linear(new_h[-1], cpu.head_w, "head")
+    if cpu.style_head is not None:
+        table = g.const(cpu.style_head, "style_head")
+        style = g.op("Gather", [table, _slots(g, cpu)], "style_logits", axis=0)
+        logits = g.op("Add", [logits, style], "styled_logits")
     head_b = g.const(cpu.head_b[:, 0], "head_b")
     g.nodes.append(helper.make_node("Add", [logits, head_b], ["logits"]))
     h_all = g.op("Concat", new_h, "h_all", axis=1)

@@ -65,8 +65,9 @@ def test_the_numpy_step_computes_the_torch_lstm(config: ModelConfig) -> None:
 def test_each_row_of_the_served_steps_reads_its_own_style(config: ModelConfig) -> None:
     torch.manual_seed(0)
     model = LyricsLSTM(config).eval()
-    assert model.style_embed is not None
-    torch.nn.init.normal_(model.style_embed.weight)  # as if trained: they start at zero
+    assert model.style_embed is not None and model.style_head is not None
+    torch.nn.init.normal_(model.style_embed.weight)  # as if trained: the head's starts at zero
+    torch.nn.init.normal_(model.style_head.weight)
     tokens = torch.randint(0, config.vocab_size, (5, 30))
     slots = torch.tensor([0, 1, 2, 1, 0])
     offsets = slots * config.vocab_size

@@ -98,7 +98,7 @@ def test_ar_and_tar_add_their_penalties_to_the_loss(
     raw, _ = trainer.model.features(inputs)
     dropped = trainer.model.drop_output(raw)
     expected = (
-        token_loss(trainer.model.logits(dropped), targets)
+        token_loss(trainer.model.logits(dropped, inputs), targets)
         + 2.0 * dropped.pow(2).mean()
         + 3.0 * (raw[1:] - raw[:-1]).pow(2).mean()
     )

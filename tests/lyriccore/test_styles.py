@@ -23,7 +23,7 @@ from lyriccore.sampling import SamplingParams
 from lyriccore.seeds import prepare_seed, seed_input
 from lyriccore.starter import starter_documents, starter_training_corpus
 from lyriccore.tokenizer import build_tokenizer, tokenizer_from_dict
-from lyriccore.trainer import Trainer, train
+from lyriccore.trainer import Trainer
 
 STYLES = STYLED
 
