@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,7 @@ def style_figures(ctx: Context, model: Path | None) -> dict[str, Any]:
         "classifier_on_generated_asked_style": asked,
         "classifier_on_generated_generic_token": generic,
         "classifier_on_generated_songs": songs,
+        "example_we_drift_blues": _example(loaded, classifier, ctx.sizes.style_samples * 5),
         "samples_per_style": samples * len(SEEDS),
     }
 
@@ -146,6 +148,23 @@ def _generated_accuracy(
     finally:
         generator.close()
     return {"top1": sum(per_style.values()) / len(per_style), "per_style": per_style}
+
+
+def _example(loaded: LoadedModel, classifier: Pipeline, songs: int) -> dict[str, Any] | None:
+    """The issue's own example, `/song seed:"we drift" style:blues`, over RNG seeds 1…songs:
+    how often the judge names each style (None for a model that knows no blues)."""
+    if "blues" not in loaded.tokenizer.styles:
+        return None
+    generator = Generator(loaded)
+    try:
+        texts = [
+            _song_text(generator, "we drift", SamplingParams(style="blues", rng_seed=n))
+            for n in range(1, songs + 1)
+        ]
+    finally:
+        generator.close()
+    named = Counter(str(style) for style in classifier.predict(texts))
+    return {"songs": songs, "named_blues": named["blues"] / songs, "named": dict(named)}
 
 
 def _song_text(generator: Generator, seed: str, params: SamplingParams) -> str:

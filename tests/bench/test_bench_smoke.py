@@ -57,6 +57,7 @@ def test_quick_bench_prints_a_complete_json_report(tmp_path: Path) -> None:
     assert styles["classifier_on_whole_heldout_songs"] > 2 * styles["chance"]
     assert 0 <= styles["classifier_on_generated_asked_style"]["top1"] <= 1
     assert len(styles["classifier_on_generated_songs"]["per_style"]) == 19
+    assert sum(styles["example_we_drift_blues"]["named"].values()) == 5
     bandit = report["benchmarks"]["bandit"]
     assert bandit["curve"][-1]["ratings"] == 300 and bandit["curve"][-1]["best_share"] >= 0.8
     assert (tmp_path / "bandit.png").stat().st_size > 0
