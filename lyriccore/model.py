@@ -5,9 +5,11 @@ on the embedding output, between layers and before the head; embedding dropout (
 rows); DropConnect on the hidden-to-hidden weights; optional weight tying, through a projection
 when the embedding is narrower than the LSTM.
 
-A model trained on songs with styles also adds its style's vector to every step's input (a
-conditional language model): a style token read once at the start of a song was forgotten
-within a line or two (bench/README.md "Style tokens"). The style rides in the input ids
+A model trained on songs with styles hears its style at every step (a conditional language
+model): a vector added to the embedding, one added to each upper layer's input, and a bias on
+the logits, one of each per style. A style token read once at the start of a song was
+forgotten within a line or two, and each of the three raised how often a classifier names the
+asked style of the text (bench/README.md "Style tokens"). The style rides in the input ids
 themselves, `token + vocab_size × slot`, so every split, lane, window and row selection that
 moves a token moves its style with it, and a serving step can look both up in one table.
 """
@@ -39,8 +41,8 @@ class ModelConfig:
     input_dropout: float = 0.0  # locked dropout on the embedding output
     embed_dropout: float = 0.0  # drop whole tokens' embedding rows
     weight_drop: float = 0.0  # DropConnect on each layer's W_hh, one mask per batch
-    # Style vectors added to every step's input: the generic style, then each named one (the
-    # tokenizer's order); 0 for a model without styles and for every model made before them.
+    # The styles every step hears: the generic style, then each named one (the tokenizer's
+    # order); 0 for a model without styles and for models made before styles were heard.
     style_slots: int = 0
 
     def __post_init__(self) -> None:
@@ -75,17 +77,15 @@ class LyricsLSTM(nn.Module):
         super().__init__()
         self.config = config
         self.embed = nn.Embedding(config.vocab_size, config.embed_dim)
+        # A style's vector beside the embedding's, one beside each upper layer's input (small
+        # at first: a hidden state lies within ±1), and its bias on the logits (from zero).
         slots = config.style_slots
         self.style_embed = nn.Embedding(slots, config.embed_dim) if slots else None
-        # ... and to each upper layer's input, so that every layer hears the style; small at
-        # first beside a hidden state that lies within ±1
         self.style_layers = nn.ModuleList(
-            nn.Embedding(slots, config.hidden_size)
-            for _ in range(1, config.num_layers if slots else 1)
-        )
+            nn.Embedding(slots, config.hidden_size) for _ in range(config.num_layers - 1)
+        ) if slots else nn.ModuleList()  # fmt: skip
         for table in self.style_layers:
             nn.init.normal_(table.weight, std=0.1)
-        # ... and a bias per style on the head's logits, from zero
         self.style_head = nn.Embedding(slots, config.vocab_size) if slots else None
         if self.style_head is not None:
             nn.init.zeros_(self.style_head.weight)
