@@ -41,6 +41,7 @@ from lyriccore.sampling import SamplingParams
 log = logging.getLogger(__name__)
 LINES = 8
 FOOTER = "Machine-generated"  # in the final answer, not in a "writing…" one
+PROBLEM = "⚠️"  # how the bot's answer starts when it could not write one
 THROUGHPUT_TOKENS = 1000
 RETRAIN_CPU_SECONDS = 3.0  # the worker has read the corpus and is in its training steps
 # /lyrics as people send it: free writing (the old path), the bot's defaults (strict words),
@@ -210,12 +211,13 @@ def _count_edits(fake: Any, token: str, into: dict[str, list[float]]) -> None:
     into["gap_s"].extend(b - a for a, b in itertools.pairwise(times[:-1]))
 
 
-def _streaming_summary(values: dict[str, list[float]]) -> dict[str, float | None]:
+def _streaming_summary(values: dict[str, list[float]]) -> dict[str, float | int | None]:
     return {
         "first_shown_p50_ms": median(values["first_shown_ms"]),
         "first_shown_p95_ms": percentile(values["first_shown_ms"], 95),
         "edits_per_answer_p50": median(values["edits"]),
         "shortest_gap_between_streaming_edits_s": min(values["gap_s"], default=None),
+        "answers_failed": len(values["failed"]),
     }
 
 
@@ -245,15 +247,23 @@ def _slash_lyrics(
         interaction = await fake.invoke_slash("lyrics", slash, user=members[user])
         await interaction.wait_for_reply(120, lambda m: not m.content.startswith("⏳"))
         streaming["first_shown_ms"].append(1000 * (time.perf_counter() - started))
-        reply = await interaction.wait_for_reply(120, lambda m: FOOTER in m.content)
+        reply = await interaction.wait_for_reply(120, _settled)
         _count_edits(fake, interaction.token, streaming)
+        if reply.content.startswith(PROBLEM):  # e.g. past the bot's generation timeout
+            streaming["failed"].append(1000 * (time.perf_counter() - started))
+            return 0
         return len(reply.content)
 
     return lyrics
 
 
+def _settled(message: Any) -> bool:
+    """The final answer, or the problem the bot answered with instead."""
+    return FOOTER in message.content or message.content.startswith(PROBLEM)
+
+
 def _new_streaming() -> dict[str, list[float]]:
-    return {"first_shown_ms": [], "edits": [], "gap_s": []}
+    return {"first_shown_ms": [], "edits": [], "gap_s": [], "failed": []}
 
 
 async def discord(ctx: Context, char_model: Path, threads: int) -> dict[str, Any]:
