@@ -222,18 +222,19 @@ def choose_tokens(
     weights = np.exp(logits, out=logits)
     if knobs.any_top_p:
         filter_top_p(weights, knobs.top_p)
-    cdf = np.cumsum(weights, axis=1)
-    target = uniforms * cdf[:, -1]
-    sampled = (cdf <= target[:, None]).sum(axis=1)
-    sampled = _last_kept_if_overflow(sampled, weights)
+    cdf = np.add.accumulate(weights, axis=1)
+    passed = cdf > (uniforms * cdf[:, -1])[:, None]
+    sampled = passed.argmax(axis=1)  # the first token whose cumulative weight passes the draw
+    sampled = _last_kept_if_overflow(sampled, passed[:, -1], weights)
     return sampled if greedy_choice is None else np.where(knobs.greedy, greedy_choice, sampled)
 
 
-def _last_kept_if_overflow(sampled: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Rounding can push a draw past the last kept token; pull it back onto one."""
-    vocab = weights.shape[1]
-    if int(sampled.max()) < vocab:
+def _last_kept_if_overflow(
+    sampled: np.ndarray, reached: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """Rounding can put a draw at the very top, passed by no token (`reached` False); pull it
+    back onto the last kept token."""
+    if bool(reached.all()):
         return sampled
-    overflow = sampled >= vocab
-    last_kept = vocab - 1 - np.argmax(weights[:, ::-1] > 0, axis=1)
-    return np.where(overflow, last_kept, sampled)
+    last_kept = weights.shape[1] - 1 - np.argmax(weights[:, ::-1] > 0, axis=1)
+    return np.where(reached, sampled, last_kept)
