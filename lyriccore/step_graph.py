@@ -7,9 +7,9 @@ the batch hands either step the same arrays. One `InferenceSession.run` per step
 Python overhead of a step to one call, which is what a one-row step is made of.
 
 int8 weights (`weights="int8"`) go through onnxruntime's `MatMulNBits` (8 bits, one scale per
-output channel, symmetric; `int4`: 4 bits, one scale per 32 inputs, measured but not served)
-at accuracy level 4: each row of activations is quantised to int8
-with its own scale, the products are exact integer sums, then scaled back to fp32. A row's
+output channel, symmetric; `int4`: 4 bits, one scale per 32 inputs, measured but not served:
+slower here) at accuracy level 4: each row of activations is quantised to int8 with its own
+scale, the products are exact integer sums, then scaled back to fp32. A row's
 numbers therefore depend on that row alone, never on its neighbours in the batch; the state
 (h, c) and everything between the products stay fp32. Why this kernel and not torch's bf16
 or numpy: bench/README.md "Serving weights" (it was the fastest at 1, 16 and 128 rows here).
