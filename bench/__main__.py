@@ -1,6 +1,6 @@
 """`python -m bench [SUITE] [--quick]` (SUITE: all, train, ddp, generate, serve, curves, quality,
-crossstyle, songs, styles, bandit, databases, weights): run lyricbot's benchmarks and print one
-JSON report (also written to bench/results/latest.json).
+crossstyle, songs, styles, bandit, databases, weights, forms): run lyricbot's benchmarks and
+print one JSON report (also written to bench/results/latest.json).
 
 Progress goes to stderr; the report is the only thing on stdout.
 """
@@ -33,7 +33,7 @@ from bench.common import (
     read_data,
     write_report,
 )
-from bench.concurrency import discord, service
+from bench.concurrency import discord, discord_song_form, service
 from bench.crossstyle import cross_style
 from bench.curves import curves
 from bench.databases import databases
@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
             "bandit",
             "databases",
             "weights",
+            "forms",
         ),
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
@@ -88,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--minutes",
         type=float,
         help="the quality and crossstyle sections' budget per run (default 10, --quick 0.1)",
+    )
+    parser.add_argument(
+        "--serve-model",
+        type=Path,
+        help="serve, forms: the char model the bot serves (default: the generation char "
+        "model, 2x256 after one pass)",
     )
     parser.add_argument(
         "--weights-model",
@@ -167,11 +174,16 @@ def run(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
         watch = Contention()
         trained = args.weights_model or ([models["char"]] if models else [])
         results["serving_weights"] = _filed(serving_weights(ctx, trained), watch)
-    if args.suite in ("all", "serve"):
-        models = models or models_for_generation(ctx)
-        for name, section in (("service", service), ("discord", discord)):
+    if args.suite in ("all", "serve", "forms"):
+        if args.serve_model is None:
+            models = models or models_for_generation(ctx)
+        served = args.serve_model or models["char"]
+        sections = {"service": service, "discord": discord, "discord_song_form": discord_song_form}
+        if args.suite == "forms":  # the constrained /lyrics through the bot alone
+            sections = {"discord_song_form": discord_song_form}
+        for name, section in sections.items():
             watch = Contention()
-            figures = asyncio.run(section(ctx, models["char"], args.gen_threads))
+            figures = asyncio.run(section(ctx, served, args.gen_threads))
             results[f"serving_{name}"] = _filed(figures, watch)
     if args.suite in ("all", "databases"):
         models = models or models_for_generation(ctx)

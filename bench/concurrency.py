@@ -13,6 +13,9 @@
    an admin starts /retrain and the same load runs again while the model trains (a niced
    worker with one thread); `p95_ratio` compares the two. The event loop's lag comes from the
    bot's health endpoint (sampled every 50 ms over the whole run).
+3. `discord_song_form`: the same real bot and fake Discord, N users each sending the
+   constrained /lyrics (`abab_8`: a rhyme scheme and syllables, so best of 8 lines and strict
+   words), served once with `auto` weights and once with `fp32`, each in its own bot process.
 """
 
 from __future__ import annotations
@@ -32,11 +35,13 @@ from bot.services.container import Services, open_services
 from bot.services.lyrics import LyricsRequest
 from bot.services.streaming import LiveText
 from bot.settings import Settings
+from lyriccore.checkpoint import load_model
 from lyriccore.sampling import SamplingParams
 
 log = logging.getLogger(__name__)
 LINES = 8
 FOOTER = "Machine-generated"  # in the final answer, not in a "writing…" one
+PROBLEM = "⚠️"  # how the bot's answer starts when it could not write one
 THROUGHPUT_TOKENS = 1000
 RETRAIN_CPU_SECONDS = 3.0  # the worker has read the corpus and is in its training steps
 # /lyrics as people send it: free writing (the old path), the bot's defaults (strict words),
@@ -206,13 +211,59 @@ def _count_edits(fake: Any, token: str, into: dict[str, list[float]]) -> None:
     into["gap_s"].extend(b - a for a, b in itertools.pairwise(times[:-1]))
 
 
-def _streaming_summary(values: dict[str, list[float]]) -> dict[str, float | None]:
+def _streaming_summary(values: dict[str, list[float]]) -> dict[str, float | int | None]:
     return {
         "first_shown_p50_ms": median(values["first_shown_ms"]),
         "first_shown_p95_ms": percentile(values["first_shown_ms"], 95),
         "edits_per_answer_p50": median(values["edits"]),
         "shortest_gap_between_streaming_edits_s": min(values["gap_s"], default=None),
+        "answers_failed": len(values["failed"]),
     }
+
+
+def _bot_env(fake: Any, ctx: Context, char_model: Path, port: int, threads: int) -> dict[str, str]:
+    """The bot process's settings: the fake Discord, a fresh database, `char_model` served."""
+    return {
+        "DISCORD_TOKEN": fake.token,
+        "DISCORD_GUILD_IDS": str(fake.guild_id),
+        "LYRICBOT_DB": str(ctx.work_dir / "discord-bench.db"),
+        "LYRICBOT_MODELS": str(models_folder(ctx.work_dir, char_model)),
+        "LYRICBOT_COOLDOWN_RATE": "0",
+        "LYRICBOT_HEALTH_PORT": str(port),
+        "LYRICBOT_RETRAIN_MINUTES": str(ctx.sizes.retrain_minutes),
+        "LYRICBOT_GENERATION_THREADS": str(threads),
+    }
+
+
+def _slash_lyrics(
+    fake: Any, members: list[Any], streaming: dict[str, list[float]], options: dict[str, str]
+) -> Callable[[int, int], Awaitable[int]]:
+    """One user's /lyrics (8 lines, `options` besides) as `users_asking` sends it: the reply's
+    length, with when it first showed text and how often it was edited put in `streaming`."""
+
+    async def lyrics(user: int, n: int) -> int:
+        slash = {"seed": f"song {user} verse {n}", "lines": LINES, **options}
+        started = time.perf_counter()
+        interaction = await fake.invoke_slash("lyrics", slash, user=members[user])
+        await interaction.wait_for_reply(120, lambda m: not m.content.startswith("⏳"))
+        streaming["first_shown_ms"].append(1000 * (time.perf_counter() - started))
+        reply = await interaction.wait_for_reply(120, _settled)
+        _count_edits(fake, interaction.token, streaming)
+        if reply.content.startswith(PROBLEM):  # e.g. past the bot's generation timeout
+            streaming["failed"].append(1000 * (time.perf_counter() - started))
+            return 0
+        return len(reply.content)
+
+    return lyrics
+
+
+def _settled(message: Any) -> bool:
+    """The final answer, or the problem the bot answered with instead."""
+    return FOOTER in message.content or message.content.startswith(PROBLEM)
+
+
+def _new_streaming() -> dict[str, list[float]]:
+    return {"first_shown_ms": [], "edits": [], "gap_s": [], "failed": []}
 
 
 async def discord(ctx: Context, char_model: Path, threads: int) -> dict[str, Any]:
@@ -223,29 +274,9 @@ async def discord(ctx: Context, char_model: Path, threads: int) -> dict[str, Any
     async with FakeDiscord(guilds=[GuildSpec(name="Bench")], interaction_deadline=None) as fake:
         admin = fake.make_admin()
         members = [fake.make_member(f"singer{i}") for i in range(users)]
-        env = {
-            "DISCORD_TOKEN": fake.token,
-            "DISCORD_GUILD_IDS": str(fake.guild_id),
-            "LYRICBOT_DB": str(ctx.work_dir / "discord-bench.db"),
-            "LYRICBOT_MODELS": str(models_folder(ctx.work_dir, char_model)),
-            "LYRICBOT_COOLDOWN_RATE": "0",
-            "LYRICBOT_HEALTH_PORT": str(port),
-            "LYRICBOT_RETRAIN_MINUTES": str(sizes.retrain_minutes),
-            "LYRICBOT_GENERATION_THREADS": str(threads),
-        }
-
-        streaming: dict[str, list[float]] = {"first_shown_ms": [], "edits": [], "gap_s": []}
-
-        async def lyrics(user: int, n: int) -> int:
-            options = {"seed": f"song {user} verse {n}", "lines": LINES}
-            started = time.perf_counter()
-            interaction = await fake.invoke_slash("lyrics", options, user=members[user])
-            await interaction.wait_for_reply(120, lambda m: not m.content.startswith("⏳"))
-            streaming["first_shown_ms"].append(1000 * (time.perf_counter() - started))
-            reply = await interaction.wait_for_reply(120, lambda m: FOOTER in m.content)
-            _count_edits(fake, interaction.token, streaming)
-            return len(reply.content)
-
+        env = _bot_env(fake, ctx, char_model, port, threads)
+        streaming = _new_streaming()
+        lyrics = _slash_lyrics(fake, members, streaming, {})
         async with BotProcess(fake, ["bot", "run"], env=env, cwd=ctx.work_dir) as bot:
             await fake.wait_until_identified(60)
             await fake.wait_until_synced(60)
@@ -272,3 +303,43 @@ async def discord(ctx: Context, char_model: Path, threads: int) -> dict[str, Any
         "p95_ratio": training["p95_ms"] / quiet["p95_ms"],
         "loop_lag_ms": health["loop_lag_ms"],
     }
+
+
+async def discord_song_form(ctx: Context, char_model: Path, threads: int) -> dict[str, Any]:
+    """The constrained /lyrics (`abab_8`: scheme ABAB, 8 syllables, so best of 8 and strict
+    words) from N users at once through the real bot process, once per serving weights (each
+    its own bot process, `LYRICBOT_SERVING_WEIGHTS`), the two runs back to back."""
+    report: dict[str, Any] = {
+        "users": max(ctx.sizes.latency_users),
+        "lines": LINES,
+        "options": SONG_FORMS["abab_8"],
+        "model_hidden_size": load_model(char_model).config.hidden_size,
+    }
+    for weights in ("auto", "fp32"):
+        report[weights] = await _song_form_through_bot(ctx, char_model, threads, weights)
+    report["p95_fp32_over_auto"] = report["fp32"]["p95_ms"] / report["auto"]["p95_ms"]
+    return report
+
+
+async def _song_form_through_bot(
+    ctx: Context, char_model: Path, threads: int, weights: str
+) -> dict[str, Any]:
+    from tests.fakediscord import BotProcess, FakeDiscord, GuildSpec, free_port
+
+    users, port = max(ctx.sizes.latency_users), free_port()
+    async with FakeDiscord(guilds=[GuildSpec(name="Bench")], interaction_deadline=None) as fake:
+        members = [fake.make_member(f"singer{i}") for i in range(users)]
+        env = _bot_env(fake, ctx, char_model, port, threads)
+        env["LYRICBOT_SERVING_WEIGHTS"] = weights
+        streaming = _new_streaming()
+        lyrics = _slash_lyrics(fake, members, streaming, SONG_FORMS["abab_8"])
+        async with BotProcess(fake, ["bot", "run"], env=env, cwd=ctx.work_dir) as bot:
+            await fake.wait_until_identified(60)
+            await fake.wait_until_synced(60)
+            await users_asking(2, 1, lyrics)  # warm-up: the model and its word sets are built
+            for values in streaming.values():
+                values.clear()
+            log.info("fake Discord: /lyrics %s from %d users, %s weights", "abab_8", users, weights)
+            figures = await users_asking(users, ctx.sizes.latency_rounds, lyrics)
+            await bot.terminate(timeout=60)
+    return {"weights": weights, **figures, "streaming": _streaming_summary(streaming)}

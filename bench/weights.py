@@ -1,13 +1,14 @@
 """Serving weights (issue 16): fp32 numpy against int8 onnxruntime, kernels to whole requests.
 
 - `kernels`: one product of each shape a 2×512 step has, at 1, 16 and 128 rows, in every
-  candidate: numpy fp32 (today's), torch bf16 (oneDNN), onnxruntime fp32 and int8 — the
-  measurement the served kernel was chosen by. Best of 5 rounds, microseconds.
+  candidate: numpy fp32 (today's), torch bf16 (oneDNN), onnxruntime fp32, int8 and int4 — the
+  measurement the served kernel was chosen by. Best of 20 rounds, microseconds.
 - `steps`: the whole serving step per model (the two below and each `--weights-model`) and
-  row count, and a fresh int8 step's first call (what the warm-up takes off a first request).
+  row count in fp32, int8 and int4, and a fresh int8 step's first call (what the warm-up
+  takes off a first request).
 - `generation`: `Generator` as the bot serves, fp32 against auto (int8) against the exported
   ONNX file: one stream, 128 rows (16 requests × 8 samples, submitted together), word model.
-- `quality`: held-out NLL per token of each `--weights-model`, both weights.
+- `quality`: held-out NLL per token of each `--weights-model`, in fp32, int8 and int4.
 - `startup`: checkpoint → ready to step (load, arrange, warm up), and the first request.
 
 Speed models have the default shapes (2×512 char, 2×512 word of 8.8k words) with fresh
@@ -89,12 +90,17 @@ def steps(named: dict[str, LoadedModel]) -> dict[str, Any]:
     report: dict[str, Any] = {}
     for name, loaded in named.items():
         cpu = CpuLSTM(loaded.model)
-        int8 = OrtStep(step_graph(cpu, "int8"))
+        int8, int4 = (OrtStep(step_graph(cpu, bits)) for bits in ("int8", "int4"))
         first = _first_call_us(OrtStep(step_graph(cpu, "int8")))
         figures: dict[str, Any] = {"int8_first_call_us": first}
         for n in ROWS:
-            fp32_us, int8_us = (_step_us(s, n) for s in (cpu, int8))
-            figures[str(n)] = {"fp32_us": fp32_us, "int8_us": int8_us, "ratio": fp32_us / int8_us}
+            fp32_us, int8_us, int4_us = (_step_us(s, n) for s in (cpu, int8, int4))
+            figures[str(n)] = {
+                "fp32_us": fp32_us,
+                "int8_us": int8_us,
+                "int4_us": int4_us,
+                "ratio": fp32_us / int8_us,
+            }
         report[name] = figures
     return report
 
@@ -180,13 +186,15 @@ def quality(models: list[Path], text: str) -> dict[str, Any]:
         ids = loaded.tokenizer.encode(text)
         cpu = CpuLSTM(loaded.model)
         fp32 = nll_per_token(cpu, ids)
-        int8 = nll_per_token(OrtStep(step_graph(cpu, "int8")), ids)
+        int8, int4 = (nll_per_token(OrtStep(step_graph(cpu, b)), ids) for b in ("int8", "int4"))
         report[str(path)] = {
             "hidden_size": loaded.config.hidden_size,
             "tokens": len(ids),
             "fp32_nll": fp32,
             "int8_nll": int8,
             "relative_change": (int8 - fp32) / fp32,
+            "int4_nll": int4,
+            "int4_relative_change": (int4 - fp32) / fp32,
         }
     return report
 

@@ -10,21 +10,22 @@ import onnxruntime as ort
 import torch
 from onnx import TensorProto, helper
 
-from lyriccore.step_graph import OPSET, product_graph
+from lyriccore.step_graph import OPSET, WEIGHTS, product_graph
 
 
 def candidates(w: np.ndarray, x: np.ndarray) -> dict[str, Callable[[], object]]:
     """numpy fp32 (the reference step's), torch bf16 weights and activations through oneDNN
-    (its output bf16, then widened), and onnxruntime fp32 / int8 (the served step's)."""
+    (its output bf16, then widened), and onnxruntime fp32 / int8 (the served step's) / int4."""
     w_bf16, x_t = torch.from_numpy(w).bfloat16(), torch.from_numpy(x)
     rows = np.ascontiguousarray(x.T)
-    sessions = {name: _session(w, name) for name in ("fp32", "int8")}
-    return {
+    kernels: dict[str, Callable[[], object]] = {
         "numpy_fp32": lambda: w @ x,
         "torch_bf16": lambda: torch.mm(w_bf16, x_t.bfloat16()).float(),
-        "onnxruntime_fp32": lambda: sessions["fp32"].run(None, {"x": rows}),
-        "onnxruntime_int8": lambda: sessions["int8"].run(None, {"x": rows}),
     }
+    for name in WEIGHTS:
+        session = _session(w, name)
+        kernels[f"onnxruntime_{name}"] = lambda s=session: s.run(None, {"x": rows})
+    return kernels
 
 
 def _session(w: np.ndarray, weights: str) -> ort.InferenceSession:

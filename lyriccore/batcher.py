@@ -177,13 +177,14 @@ class BatchRunner:
             job.run.anneal()
         if self._knobs is None or annealing:
             self._knobs = RowKnobs.join([job.run.knobs for job in self._jobs])
-        for job, rows in self._spans():
+        spans = self._spans()
+        for job, rows in spans:
             job.run.constrain(self._logits[rows])
         uniforms = np.concatenate([job.run.uniforms() for job in self._jobs])
         reserved = self.loaded.tokenizer.reserved
         chosen = choose_tokens(self._logits, self._knobs, self._recent(), uniforms, reserved)
         tokens, finished = chosen.tolist(), []
-        for job, rows in self._spans():
+        for job, rows in spans:
             if job.run.push(tokens[rows]):
                 finished.append(job)
         rows_kept = self._keep([job not in finished for job in self._jobs])
@@ -223,14 +224,15 @@ class BatchRunner:
         job.future.set_exception(GenerationCancelled("generation was cancelled"))
         return True
 
-    def _keep(self, keep: list[bool]) -> np.ndarray:
-        """Drop the rows of requests not kept; returns the kept rows' mask."""
+    def _keep(self, keep: list[bool]) -> np.ndarray | slice:
+        """Drop the rows of requests not kept; returns what selects the kept rows."""
+        if all(keep):  # the common step: no mask to build
+            return slice(None)
         rows = np.repeat(np.array(keep, bool), [job.rows for job in self._jobs])
-        if not rows.all():
-            self._jobs = [job for job, kept in zip(self._jobs, keep, strict=True) if kept]
-            self._state = self._state.select(rows)
-            self._logits = self._logits[rows]
-            self._knobs = None
+        self._jobs = [job for job, kept in zip(self._jobs, keep, strict=True) if kept]
+        self._state = self._state.select(rows)
+        self._logits = self._logits[rows]
+        self._knobs = None
         return rows
 
     def _recent(self) -> np.ndarray:

@@ -27,6 +27,7 @@ class Decoding:
         self.streams = [Stream(loaded.tokenizer, seed.text, params) for _ in range(self.rows)]
         self.knobs = RowKnobs.of(params, self.rows)
         self._newline = loaded.tokenizer.id_of("\n")
+        self._every_row = np.ones(self.rows, bool)  # what free sampling steps, every time
         self.lines = (
             LineChooser(loaded, seed, params, self.streams) if params.shapes_lines else None
         )
@@ -63,7 +64,7 @@ class Decoding:
     def stepping(self) -> np.ndarray:
         """Which rows the model must be fed this step."""
         if self.lines is None:
-            return np.ones(self.rows, bool)
+            return self._every_row
         return self.lines.stepping()
 
     def after_step(self, store: RowStore) -> None:

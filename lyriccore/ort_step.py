@@ -37,6 +37,7 @@ class OrtStep:
             proto.SerializeToString(), options, providers=["CPUExecutionProvider"]
         )
         self.vocab = int(proto.graph.output[0].type.tensor_type.shape.dim[1].dim_value)
+        self._outputs = [output.name for output in self._session.get_outputs()]  # asked once
 
     def initial_state(self, rows: int) -> CpuState:
         return CpuState.zeros(self.layers, self.hidden, rows)
@@ -44,7 +45,7 @@ class OrtStep:
     def step(self, tokens: np.ndarray, state: CpuState) -> np.ndarray:
         """Feed one token per row, updating `state` in place; returns (rows, V) logits."""
         feeds = {"tokens": state.inputs(tokens), "h": state.h, "c": state.c}
-        logits, h, c = self._session.run(None, feeds)
+        logits, h, c = self._session.run(self._outputs, feeds)
         np.copyto(state.h, h)
         np.copyto(state.c, c)
         return logits

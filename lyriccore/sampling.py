@@ -10,6 +10,7 @@ request the cost of a step is the number of calls, and numpy's calls are the che
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -180,6 +181,24 @@ class RowKnobs:
     def join(cls, knobs: list[RowKnobs]) -> RowKnobs:
         return cls(*(np.concatenate([getattr(k, f.name) for k in knobs]) for f in fields(cls)))
 
+    # Which steps of `choose_tokens` any row needs, asked once per set of rows rather than on
+    # every token: at one row a reduction costs as much as the step's sampling arithmetic.
+    @cached_property
+    def all_greedy(self) -> bool:
+        return bool(self.greedy.all())
+
+    @cached_property
+    def any_greedy(self) -> bool:
+        return bool(self.greedy.any())
+
+    @cached_property
+    def any_top_k(self) -> bool:
+        return bool((self.top_k > 0).any())
+
+    @cached_property
+    def any_top_p(self) -> bool:
+        return bool((self.top_p < 1.0).any())
+
 
 def choose_tokens(
     logits: np.ndarray,
@@ -193,28 +212,29 @@ def choose_tokens(
     logits = np.array(logits, dtype=np.float32)
     logits[:, :reserved] = -np.inf
     penalise_repeats(logits, recent, knobs.penalty)
-    greedy_choice = logits.argmax(axis=1)
-    if bool(knobs.greedy.all()):
-        return greedy_choice
+    if knobs.all_greedy:
+        return logits.argmax(axis=1)
+    greedy_choice = logits.argmax(axis=1) if knobs.any_greedy else None
     logits /= knobs.temperature[:, None]
-    if bool((knobs.top_k > 0).any()):
+    if knobs.any_top_k:
         filter_top_k(logits, knobs.top_k)
     logits -= logits.max(axis=1, keepdims=True)
     weights = np.exp(logits, out=logits)
-    if bool((knobs.top_p < 1.0).any()):
+    if knobs.any_top_p:
         filter_top_p(weights, knobs.top_p)
-    cdf = np.cumsum(weights, axis=1)
-    target = uniforms * cdf[:, -1]
-    sampled = (cdf <= target[:, None]).sum(axis=1)
-    sampled = _last_kept_if_overflow(sampled, weights)
-    return np.where(knobs.greedy, greedy_choice, sampled)
+    cdf = np.add.accumulate(weights, axis=1)
+    passed = cdf > (uniforms * cdf[:, -1])[:, None]
+    sampled = passed.argmax(axis=1)  # the first token whose cumulative weight passes the draw
+    sampled = _last_kept_if_overflow(sampled, passed[:, -1], weights)
+    return sampled if greedy_choice is None else np.where(knobs.greedy, greedy_choice, sampled)
 
 
-def _last_kept_if_overflow(sampled: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Rounding can push a draw past the last kept token; pull it back onto one."""
-    vocab = weights.shape[1]
-    overflow = sampled >= vocab
-    if not bool(overflow.any()):
+def _last_kept_if_overflow(
+    sampled: np.ndarray, reached: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """Rounding can put a draw at the very top, passed by no token (`reached` False); pull it
+    back onto the last kept token."""
+    if bool(reached.all()):
         return sampled
-    last_kept = vocab - 1 - np.argmax(weights[:, ::-1] > 0, axis=1)
-    return np.where(overflow, last_kept, sampled)
+    last_kept = weights.shape[1] - 1 - np.argmax(weights[:, ::-1] > 0, axis=1)
+    return np.where(reached, sampled, last_kept)

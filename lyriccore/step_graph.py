@@ -7,8 +7,9 @@ the batch hands either step the same arrays. One `InferenceSession.run` per step
 Python overhead of a step to one call, which is what a one-row step is made of.
 
 int8 weights (`weights="int8"`) go through onnxruntime's `MatMulNBits` (8 bits, one scale per
-output channel, symmetric) at accuracy level 4: each row of activations is quantised to int8
-with its own scale, the products are exact integer sums, then scaled back to fp32. A row's
+output channel, symmetric; `int4`: 4 bits, one scale per 32 inputs, measured but not served:
+slower here) at accuracy level 4: each row of activations is quantised to int8 with its own
+scale, the products are exact integer sums, then scaled back to fp32. A row's
 numbers therefore depend on that row alone, never on its neighbours in the batch; the state
 (h, c) and everything between the products stay fp32. Why this kernel and not torch's bf16
 or numpy: bench/README.md "Serving weights" (it was the fastest at 1, 16 and 128 rows here).
@@ -26,7 +27,9 @@ from onnx import TensorProto, helper, numpy_helper
 from lyriccore.cpu_lstm import CpuLSTM
 
 OPSET = 17
-WEIGHTS = ("fp32", "int8")
+WEIGHTS = ("fp32", "int8", "int4")
+BITS = {"int8": 8, "int4": 4}
+INT4_BLOCK = 32  # inputs per 4-bit scale: at 128 a trained 2×256 lost 0.45 % NLL, at 32 0.07 %
 ACCURACY_INT8 = 4  # MatMulNBits: int8 activations (per row), int32 sums
 
 
@@ -55,14 +58,15 @@ class _Graph:
         return out
 
     def linear(self, x: str, w: np.ndarray, hint: str) -> str:
-        """x (N, K) @ w.T for w (O, K): fp32 MatMul, or int8 MatMulNBits per output channel."""
+        """x (N, K) @ w.T for w (O, K): fp32 MatMul, or MatMulNBits (`quantise_blocks`)."""
         if self.weights == "fp32":
             return self.op("MatMul", [x, self.const(np.ascontiguousarray(w.T), hint)], hint)
-        packed, scales, block = quantise_rows(w)
+        bits = BITS[self.weights]
+        packed, scales, block = quantise_blocks(w, bits)
         out, k = w.shape
         inputs = [x, self.const(packed, f"{hint}_q"), self.const(scales, f"{hint}_s")]
         return self.op(
-            "MatMulNBits", inputs, hint, K=k, N=out, bits=8, block_size=block,
+            "MatMulNBits", inputs, hint, K=k, N=out, bits=bits, block_size=block,
             accuracy_level=ACCURACY_INT8,
         )  # fmt: skip
 
@@ -81,15 +85,23 @@ def product_graph(
     return g.nodes, g.inits, out
 
 
-def quantise_rows(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Symmetric int8 with one scale per output row, in MatMulNBits' layout: (O, 1, block)
-    uint8 with the zero point 128 implied, the row padded with zeros to a power-of-two block."""
+def quantise_blocks(w: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Symmetric quantisation in MatMulNBits' layout, (O, blocks, block·bits/8) uint8 with the
+    zero point (128 or 8) implied: 8 bits with one scale per output row (one block, the row
+    padded with zeros to a power of two), 4 bits with one scale per `INT4_BLOCK` inputs, two
+    values a byte, the first in the low half."""
     out, k = w.shape
-    block = max(16, 1 << (k - 1).bit_length())
-    scales = np.maximum(np.abs(w).max(axis=1), np.finfo(np.float32).tiny) / 127.0
-    q = np.full((out, block), 128, np.uint8)
-    q[:, :k] = (np.clip(np.rint(w / scales[:, None]), -127, 127) + 128).astype(np.uint8)
-    return q.reshape(out, 1, block), scales.astype(np.float32), block
+    block = max(16, 1 << (k - 1).bit_length()) if bits == 8 else INT4_BLOCK
+    blocks = -(-k // block)
+    padded = np.zeros((out, blocks * block), np.float32)
+    padded[:, :k] = w
+    grouped = padded.reshape(out, blocks, block)
+    limit = (1 << (bits - 1)) - 1  # 127 or 7: -limit..limit, symmetric about the zero point
+    scales = np.maximum(np.abs(grouped).max(axis=2), np.finfo(np.float32).tiny) / limit
+    q = (np.clip(np.rint(grouped / scales[..., None]), -limit, limit) + limit + 1).astype(np.uint8)
+    if bits == 4:
+        q = q[..., 0::2] | (q[..., 1::2] << 4)
+    return q, scales.reshape(-1).astype(np.float32), block
 
 
 def step_graph(cpu: CpuLSTM, weights: str) -> onnx.ModelProto:

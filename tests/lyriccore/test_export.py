@@ -39,7 +39,7 @@ def _steps(loaded: LoadedModel, rows: int = 3, steps: int = 20) -> list[tuple]:
     return out
 
 
-@pytest.mark.parametrize(("weights", "tolerance"), [("fp32", 1e-5), ("int8", 0.05)])
+@pytest.mark.parametrize(("weights", "tolerance"), [("fp32", 1e-5), ("int8", 0.05), ("int4", 0.1)])
 def test_onnx_export_gives_the_models_logits_in_onnxruntime(
     loaded: LoadedModel, tmp_path: Path, weights: str, tolerance: float
 ) -> None:

@@ -52,12 +52,13 @@ def test_int8_logits_stay_within_a_few_hundredths_of_fp32_at_every_step(
         assert np.abs(q_state.c - ref_state.c).max() < 0.05
 
 
-def test_int8_costs_under_half_a_percent_of_held_out_nll(
-    loaded: LoadedModel, held_out: list[int]
+@pytest.mark.parametrize("weights", ["int8", "int4"])
+def test_quantised_weights_cost_under_half_a_percent_of_held_out_nll(
+    loaded: LoadedModel, held_out: list[int], weights: str
 ) -> None:
     cpu = CpuLSTM(loaded.model)
     reference = nll_per_token(cpu, held_out)
-    quantised = nll_per_token(OrtStep(step_graph(cpu, "int8")), held_out)
+    quantised = nll_per_token(OrtStep(step_graph(cpu, weights)), held_out)
     assert abs(quantised - reference) / reference < 0.005
 
 
