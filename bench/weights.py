@@ -63,7 +63,10 @@ def best_us(fn: Callable[[], object], calls: int, rounds: int = 20) -> float:
 def fresh_model(folder: Path, tokenizer: Tokenizer, embed: int, hidden: int) -> Path:
     """A checkpoint of the default shape with untrained weights, served like any other."""
     torch.manual_seed(0)
-    config = ModelConfig(vocab_size=tokenizer.vocab_size, embed_dim=embed, hidden_size=hidden)
+    slots = len(tokenizer.styles) + 1 if tokenizer.styles else 0
+    config = ModelConfig(
+        vocab_size=tokenizer.vocab_size, embed_dim=embed, hidden_size=hidden, style_slots=slots
+    )
     model = LyricsLSTM(config)
     payload = {
         "model_config": config.to_dict(),
@@ -232,6 +235,9 @@ def serving_weights(ctx: Context, trained: list[Path]) -> dict[str, Any]:
     char_dir, word_dir = ctx.work_dir / "w-char", ctx.work_dir / "w-word"
     words, hidden = first_words(ctx.text, ctx.sizes.word_words), ctx.sizes.weights_hidden
     fresh_model(char_dir, CharTokenizer.build(ctx.text), 64, hidden)
+    # the same with the starter's 19 styles: what hearing a style at every step costs a step
+    styled = CharTokenizer.build(ctx.text, styles=[f"style{n}" for n in range(19)])
+    styled_dir = fresh_model(ctx.work_dir / "w-styled", styled, 64, hidden)
     floor_dir = fresh_model(ctx.work_dir / "w-floor", CharTokenizer.build(ctx.text), 8, 8)
     vocab = WordTokenizer.build(words, lowercase=True, min_freq=1, max_vocab=16_000)
     fresh_model(word_dir, vocab, 256, hidden)
@@ -244,7 +250,8 @@ def serving_weights(ctx: Context, trained: list[Path]) -> dict[str, Any]:
         log.info("serving weights: kernels")
         report: dict[str, Any] = {"kernels": kernels(CpuLSTM(char.model))}
         log.info("serving weights: steps")
-        named = {"char": char, "word": word, **{p.name: load_model(p) for p in trained}}
+        named = {"char": char, "char_19_styles": load_model(styled_dir), "word": word}
+        named |= {p.name: load_model(p) for p in trained}
         report["steps"] = steps(named)
         log.info("serving weights: generation")
         report["generation"] = generation(ctx, char, word, onnx_file, load_model(floor_dir))

@@ -68,6 +68,7 @@ def test_quick_bench_prints_a_complete_json_report(tmp_path: Path) -> None:
     assert [run["ranks"] for run in ddp] == [2] and ddp[0]["tokens_per_s"] > 0
     weights = report["benchmarks"]["serving_weights"]
     assert weights["generation"]["char_1_stream_ratio"] > 0
+    assert weights["steps"]["char_19_styles"]["1"]["int8_us"] > 0
     assert all(abs(q["relative_change"]) < 0.005 for q in weights["quality"].values())
     assert json.loads((tmp_path / "b.json").read_text()) == report
 
