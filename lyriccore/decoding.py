@@ -45,12 +45,14 @@ class Decoding:
     def constrain(self, logits: np.ndarray) -> None:
         """Mask this request's (rows, V) logits in place. Free sampling is held to one song:
         after a blank line, no second one (two mark the next song, which a model with styles
-        would start with a style token it may not write)."""
+        would start with a style token it may not write); without stanza breaks, no blank
+        line at all."""
         if self.lines is not None:
             self.lines.constrain(logits)
         elif self._newline is not None:
+            most = 2 if self.params.stanza_breaks else 1
             for row, stream in enumerate(self.streams):
-                if stream.newlines >= 2:
+                if stream.newlines >= most:
                     logits[row, self._newline] = -np.inf
 
     def push(self, tokens: list[int]) -> bool:

@@ -108,7 +108,7 @@ class LineChooser:
             tolerance=p.syllable_tolerance,
             ending=ending,
             force_at=force_at,
-            stanzas=p.scheme is not None,
+            stanzas=p.scheme is not None or not p.stanza_breaks,
             stanza_break=goal.stanza_start,
         )
 

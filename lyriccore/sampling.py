@@ -37,8 +37,10 @@ class SamplingParams:
     kept; `scheme` letters (AABB, ABAB, ...) that repeat over stanzas; `syllables` per line,
     one number or a repeating pattern, within `syllable_tolerance`; `words` "strict" (training
     or lexicon words only), "lexicon" (lexicon words only) or "off"; `near_rhyme` accepts
-    endings that share the stressed vowel only. `style` names the style token the song starts
-    from (styles.py); which styles exist depends on the model, checked when generation starts.
+    endings that share the stressed vowel only. `style` names the style the song is written in
+    (styles.py); which styles exist depends on the model, checked when generation starts.
+    `stanza_breaks` off: no blank line at all, as in one section of a song (song.py), where a
+    blank line between every line would read as a stanza a line long.
     """
 
     temperature: float = 0.8
@@ -61,6 +63,7 @@ class SamplingParams:
     words: str = "off"
     near_rhyme: bool = False
     style: str | None = None
+    stanza_breaks: bool = True
 
     def __post_init__(self) -> None:
         for name, (low, high) in LIMITS.items():

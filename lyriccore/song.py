@@ -91,8 +91,9 @@ def write_song(
             continue
         context = _context(seed, sections)
         section_params = replace(
-            params, lines=SECTION_LINES[name], rng_seed=params.rng_seed + index
-        )
+            params, lines=SECTION_LINES[name], rng_seed=params.rng_seed + index,
+            stanza_breaks=False,
+        )  # fmt: skip
         result = generator.submit(context, section_params, cancel=cancel).result()
         text = (result.texts[0] if not sections else result.continuations[0]).strip("\n")
         version = result.model_version

@@ -16,5 +16,5 @@ class RowGoal:
     tolerance: int = 1
     ending: WordSet | None = None  # the words the line may end on (None: any)
     force_at: int = 10**6  # from this many syllables, the next word is an ending word
-    stanzas: bool = False  # a scheme is on: stanza breaks come from it, not the model
+    stanzas: bool = False  # stanza breaks come from the scheme (or there are none), not the model
     stanza_break: bool = False  # this line starts a stanza: a blank line first

@@ -36,6 +36,23 @@ def test_the_chorus_comes_back_verbatim_and_the_song_is_reproducible(char_model:
     assert song.text.startswith("[Verse 1]\nwe drift")
 
 
+@pytest.mark.parametrize("words", ["strict", "off"])
+def test_a_section_is_one_stanza_with_no_blank_line_inside(char_model: Path, words: str) -> None:
+    """A model trained on songs breaks stanzas with blank lines; inside a labelled section a
+    blank line after each line read as a stanza a line long (seen in the console)."""
+    generator = Generator.from_path(char_model)
+    try:
+        for rng_seed in range(1, 6):
+            params = SamplingParams(rng_seed=rng_seed, words=words)
+            song = write_song(generator, "we drift", params, FORM)
+            for section in song.sections:
+                lines = section.text.split("\n")
+                assert "" not in lines, section
+                assert len(lines) == (2 if section.label == "Bridge" else 4)
+    finally:
+        generator.close()
+
+
 @pytest.mark.parametrize(
     ("form", "message"),
     [
