@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import STYLED
 
 from lyriccore.checkpoint import LoadedModel, load_model, read_checkpoint, save_checkpoint
 from lyriccore.cli import main
@@ -25,7 +24,7 @@ from lyriccore.starter import starter_documents, starter_training_corpus
 from lyriccore.tokenizer import build_tokenizer, tokenizer_from_dict
 from lyriccore.trainer import Trainer
 
-STYLES = STYLED
+STYLES = ("blues", "lullaby", "punk")  # the styles of conftest's styled model
 
 
 @pytest.fixture(scope="module")
