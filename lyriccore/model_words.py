@@ -18,7 +18,7 @@ from lyriccore.checkpoint import LoadedModel
 from lyriccore.errors import ConfigError
 from lyriccore.permodel import PerModel
 from lyriccore.pronounce import Lexicon, load_lexicon
-from lyriccore.words import WordSet, word_runs
+from lyriccore.words import WordSet, common_words, word_runs
 
 log = logging.getLogger(__name__)
 SINGLE_LETTER_WORDS = frozenset("aio")
@@ -38,11 +38,13 @@ class ModelWords:
             )
         self._spellable = _spellable_test(loaded)
         self._corpus = [w for w in loaded.corpus_words or () if self._spellable(w)]
-        # Lexicon words the model can write; letter names ("s", "t") are no words of a song.
+        # Everyday lexicon words the model can write; letter names ("s", "t") are no words of
+        # a song, nor are the lexicon's surnames and places.
+        common = common_words()
         self.lexicon_words = WordSet(
             w
             for w in lexicon.words()
-            if (len(w) > 1 or w in SINGLE_LETTER_WORDS) and self._spellable(w)
+            if (len(w) > 1 or w in SINGLE_LETTER_WORDS) and w in common and self._spellable(w)
         )
         self.strict_words = WordSet([*self._corpus, *self.lexicon_words.words])
         self._lock = threading.Lock()

@@ -13,9 +13,11 @@ binary searches (one per distinct next letter) instead of a trie of Python dicts
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import re
 from collections.abc import Iterable
+from importlib import resources
 
 _WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|')*|'(?:[^\W\d_]|')*", re.UNICODE)
 _PAST_ALL = "\U0010ffff"
@@ -30,6 +32,15 @@ def is_word_char(char: str) -> bool:
 def word_runs(text: str) -> list[str]:
     """The words of `text`, lowercased, in order."""
     return [w.lower() for w in _WORD.findall(text) if w.strip("'")]
+
+
+@functools.cache
+def common_words() -> frozenset[str]:
+    """Everyday English words (data/words/SOURCE.md): what the lexicon may add to a model's
+    own words. The lexicon alone also holds ~80k surnames and places, which strict mode wrote
+    as if they were words ("coutts", "dodsworth")."""
+    text = resources.files("lyriccore").joinpath("data/words/common.txt").read_text("utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
 
 
 def corpus_words(text: str) -> list[str]:

@@ -24,7 +24,7 @@ from lyriccore.sampling import SamplingParams
 from lyriccore.seeds import PreparedSeed
 from lyriccore.songmetrics import SongForm, rhyme_adherence, song_lines, syllable_accuracy
 from lyriccore.trainer import train
-from lyriccore.words import WordSet, word_runs
+from lyriccore.words import WordSet, common_words, word_runs
 
 SHAPED = [
     SamplingParams(rng_seed=1, lines=4, words="strict", best_of=3),
@@ -64,12 +64,29 @@ def test_strict_words_are_all_training_or_lexicon_words(
 ) -> None:
     free = generator.generate("the nig", SamplingParams(rng_seed=5, lines=8, temperature=1.5))
     strict_params = SamplingParams(rng_seed=5, lines=8, temperature=1.5, words="strict")
-    texts = generator.generate("the nig", strict_params.with_seed(5)).continuations
+    texts = generator.generate("the nig", strict_params.with_seed(5)).texts  # "nig" finished
     texts += generator.generate("", SamplingParams(lines=8, words="strict", rng_seed=6)).texts
     found = [w for t in texts for w in word_runs(t)]
     assert len(found) > 40 and all(w in words.strict_words for w in found)
     invented = [w for t in free.continuations for w in word_runs(t) if w not in words.strict_words]
     assert invented, "the tiny model invents words when free, so the test means something"
+
+
+def test_strict_words_leave_out_the_lexicons_surnames_and_places(
+    generator: Generator, words: ModelWords
+) -> None:
+    """The pronunciation lexicon holds ~80k surnames and places; strict answers wrote them as
+    words ("coutts", "dodsworth"). Only everyday words join the model's own."""
+    lexicon = load_lexicon()
+    for name in ("coutts", "dodsworth", "tarleton", "hupfer", "ciardi"):
+        assert name in lexicon and name not in words.strict_words
+    for word in ("river", "tonight", "remember", "heartache"):
+        assert word in words.lexicon_words
+    own = set(words.known.words) - common_words()
+    assert own and own <= set(words.strict_words.words)  # the corpus' own words stay
+    params = SamplingParams(lines=8, words="strict", temperature=1.3, samples=8, rng_seed=4)
+    found = {w for t in generator.generate("the", params).texts for w in word_runs(t)}
+    assert found <= set(words.known.words) | common_words()
 
 
 def test_strict_words_are_one_space_apart(generator: Generator) -> None:
