@@ -137,6 +137,7 @@ class CpuLSTM:
         self.head_b = _f32(weights["head.bias"][:, None])
         style_head = weights.get("style_head.weight")  # (slots, V): each style's logit bias
         self.style_head = None if style_head is None else _f32(style_head)
+        self.styled = self.styles is not None
 
     def initial_state(self, rows: int) -> CpuState:
         return CpuState.zeros(self.layers, self.hidden, rows)
@@ -151,7 +152,7 @@ class CpuLSTM:
             gates += self.w_in @ self.input_vectors(ids).T
             gates += self.b[0]
         self._cell(gates, state.c[0], h[:hidden])
-        slots = ids // self.vocab if self.style_gates else None
+        slots = ids // self.vocab if self.styled else None
         for layer in range(1, self.layers):
             gates = self.w[layer] @ h[(layer - 1) * hidden : (layer + 1) * hidden]
             gates += self.b[layer]
@@ -160,8 +161,8 @@ class CpuLSTM:
             self._cell(gates, state.c[layer], h[layer * hidden : (layer + 1) * hidden])
         logits = self.head_w @ h[(self.layers - 1) * hidden :]
         logits += self.head_b
-        if self.style_head is not None:
-            logits += self.style_head[ids // self.vocab].T
+        if slots is not None and self.style_head is not None:
+            logits += self.style_head[slots].T
         return logits.T
 
     def input_vectors(self, ids: np.ndarray) -> np.ndarray:

@@ -205,6 +205,8 @@ class LyricsLSTM(nn.Module):
         h_all, c_all = state  # (L, N, H) each
         hs, cs = [], []
         for layer in range(self.config.num_layers):
+            if layer:
+                x = self._with_style(x, tokens, layer)
             h, c = torch.lstm_cell(
                 x,
                 (h_all[layer], c_all[layer]),
@@ -215,7 +217,7 @@ class LyricsLSTM(nn.Module):
             )
             hs.append(h)
             cs.append(c)
-            x = self._with_style(h, tokens, layer + 1) if layer + 1 < self.config.num_layers else h
+            x = h
         if self.proj is not None:
             x = self.proj(x)  # (N, E)
         logits = self.head(x)

@@ -110,6 +110,7 @@ def step_graph(cpu: CpuLSTM, weights: str) -> onnx.ModelProto:
     if weights not in WEIGHTS:
         raise ValueError(f"weights must be one of {', '.join(WEIGHTS)}, not {weights!r}")
     g, hidden, layers = _Graph(weights), cpu.hidden, cpu.layers
+    slot = _slots(g, cpu) if cpu.styled else ""  # each row's style, once for every use
     h_rows = g.op("Transpose", ["h"], "h_rows", perm=[1, 0])  # (N, L·H)
     c_rows = g.op("Transpose", ["c"], "c_rows", perm=[0, 2, 1])  # (L, N, H)
     new_h: list[str] = []
@@ -117,14 +118,15 @@ def step_graph(cpu: CpuLSTM, weights: str) -> onnx.ModelProto:
     for layer in range(layers):
         h_old = g.slice(h_rows, layer * hidden, (layer + 1) * hidden, axis=1)
         if layer == 0:
-            gates = g.op("Add", [_input_side(g, cpu), g.linear(h_old, cpu.w[0], "w_hh0")], "g0")
+            input_side = _input_side(g, cpu, slot)
+            gates = g.op("Add", [input_side, g.linear(h_old, cpu.w[0], "w_hh0")], "g0")
         else:
             joined = g.op("Concat", [new_h[-1], h_old], "joined", axis=1)  # (N, 2H)
             product = g.linear(joined, cpu.w[layer], f"w{layer}")
             gates = g.op("Add", [product, g.const(cpu.b[layer][:, 0], f"b{layer}")], "gates")
             if cpu.style_gates:
                 table = g.const(cpu.style_gates[layer - 1], f"style_gates{layer}")
-                style = g.op("Gather", [table, _slots(g, cpu)], "style_gates", axis=0)
+                style = g.op("Gather", [table, slot], "style_gates", axis=0)
                 gates = g.op("Add", [gates, style], "styled_gates")
         c_old = g.op("Squeeze", [g.slice(c_rows, layer, layer + 1, 0), _axis(g, 0)], "c_old")
         h_new, c_new = _cell(g, gates, c_old, hidden)
@@ -133,7 +135,7 @@ def step_graph(cpu: CpuLSTM, weights: str) -> onnx.ModelProto:
     logits = g.linear(new_h[-1], cpu.head_w, "head")
     if cpu.style_head is not None:
         table = g.const(cpu.style_head, "style_head")
-        style = g.op("Gather", [table, _slots(g, cpu)], "style_logits", axis=0)
+        style = g.op("Gather", [table, slot], "style_logits", axis=0)
         logits = g.op("Add", [logits, style], "styled_logits")
     head_b = g.const(cpu.head_b[:, 0], "head_b")
     g.nodes.append(helper.make_node("Add", [logits, head_b], ["logits"]))
@@ -144,9 +146,9 @@ def step_graph(cpu: CpuLSTM, weights: str) -> onnx.ModelProto:
     return _model(g, cpu)
 
 
-def _input_side(g: _Graph, cpu: CpuLSTM) -> str:
+def _input_side(g: _Graph, cpu: CpuLSTM, slot: str) -> str:
     """Layer 0's input side with both biases: a row of the table, or (embedding + style
-    vector) @ W_ih; "tokens" are input ids, styles folded in."""
+    vector) @ W_ih; "tokens" are input ids, styles folded in, `slot` their styles."""
     if cpu.table is not None:
         return g.op("Gather", [g.const(cpu.table, "table"), "tokens"], "looked_up", axis=0)
     tokens = "tokens"
@@ -155,7 +157,7 @@ def _input_side(g: _Graph, cpu: CpuLSTM) -> str:
         tokens = g.op("Mod", [tokens, vocab], "token")
     embedded = g.op("Gather", [g.const(cpu.embed, "embed"), tokens], "embedded", axis=0)
     if cpu.styles is not None:
-        style = g.op("Gather", [g.const(cpu.styles, "styles"), _slots(g, cpu)], "style", axis=0)
+        style = g.op("Gather", [g.const(cpu.styles, "styles"), slot], "style", axis=0)
         embedded = g.op("Add", [embedded, style], "styled")
     product = g.linear(embedded, cpu.w_in, "w_ih0")
     return g.op("Add", [product, g.const(cpu.b[0][:, 0], "b0")], "input_side")

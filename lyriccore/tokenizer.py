@@ -36,7 +36,8 @@ class Encoded:
 
     ids: list[int]
     unknown: list[str] = field(default_factory=list)
-    slots: list[int] = field(default_factory=list)  # each id's style slot (encode_corpus)
+    # each id's style slot, from encode_corpus with a vocabulary that has styles
+    slots: list[int] = field(default_factory=list)
 
 
 class Tokenizer:
@@ -97,9 +98,7 @@ class Tokenizer:
         """The stream a model trains on and is scored on: each song after its style token when
         the vocabulary has them (a style it does not know reads as the generic one)."""
         if not self.styles:
-            whole = self.encode_reporting(corpus.text)
-            whole.slots = [0] * len(whole.ids)
-            return whole
+            return self.encode_reporting(corpus.text)
         stream = Encoded([])
         for style, text in corpus.songs():
             part = self.encode_reporting(text)
