@@ -6,8 +6,10 @@ Two questions, each against the generic token as the baseline:
   nats per token (per character for the char model), per style.
 - Does asking for a style write in that style? A classifier trained on the starter's training
   songs (TF-IDF of words and of character 2–5-grams, a linear SVM; scikit-learn) names the style
-  of 8-line texts the model writes for each style; its accuracy on held-out real songs cut to
-  the same length is the ceiling, one in nineteen the chance.
+  of 8-line texts and whole songs the model writes for each style, as the bot writes them (its
+  request validation and defaults: real words only) and at the engine's bare defaults (what
+  `lyriccore generate` writes, invented words allowed); its accuracy on held-out real songs cut
+  to the same length is the ceiling, one in nineteen the chance.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from sklearn.pipeline import Pipeline, make_pipeline, make_union
 from sklearn.svm import LinearSVC
 
 from bench.common import Context
+from bot.services.lyrics import LyricsRequest, validate
+from bot.settings import Settings
 from lyriccore.checkpoint import BEST, LoadedModel, load_model
 from lyriccore.corpus import Document, build_corpus, split_held_out
 from lyriccore.evaluate import score_corpus
@@ -36,7 +40,8 @@ from lyriccore.trainer import train
 
 log = logging.getLogger(__name__)
 LINES = 8  # what /lyrics writes by default, and the length the classifier judges
-SEEDS = ("", "we drift", "the night", "i remember")
+SEEDS = ("we drift", "the night", "i remember", "down by the water")
+BOT = Settings(token="")  # the bot's defaults: what a request that sets nothing is answered with
 
 
 def style_figures(ctx: Context, model: Path | None) -> dict[str, Any]:
@@ -46,9 +51,11 @@ def style_figures(ctx: Context, model: Path | None) -> dict[str, Any]:
     train_songs, heldout = split_held_out(starter_documents())
     classifier = _classifier(train_songs)
     samples = ctx.sizes.style_samples
-    asked = _generated_accuracy(loaded, classifier, samples, generic=False)
+    answers = _generated_accuracy(loaded, classifier, samples, bot=True)
+    bot_songs = _generated_accuracy(loaded, classifier, samples, bot=True, songs=True)
+    asked = _generated_accuracy(loaded, classifier, samples)
     generic = _generated_accuracy(loaded, classifier, samples, generic=True)
-    songs = _generated_accuracy(loaded, classifier, samples, generic=False, songs=True)
+    songs = _generated_accuracy(loaded, classifier, samples, songs=True)
     nll = _per_style_nll(loaded, heldout)
     lower = sum(1 for s in nll.values() if s["own"] < s["generic"])
     return {
@@ -59,6 +66,8 @@ def style_figures(ctx: Context, model: Path | None) -> dict[str, Any]:
         "styles_where_own_token_is_lower": lower,
         "classifier_on_heldout_songs": _real_accuracy(classifier, heldout),
         "classifier_on_whole_heldout_songs": _real_accuracy(classifier, heldout, whole=True),
+        "classifier_on_bot_answers": answers,
+        "classifier_on_bot_songs": bot_songs,
         "classifier_on_generated_asked_style": asked,
         "classifier_on_generated_generic_token": generic,
         "classifier_on_generated_songs": songs,
@@ -119,29 +128,28 @@ def _generated_accuracy(
     classifier: Pipeline,
     samples: int,
     *,
-    generic: bool,
+    bot: bool = False,
+    generic: bool = False,
     songs: bool = False,
 ) -> dict[str, Any]:
-    """Top-1 accuracy of the classifier on text written for each style: 8-line answers as
-    /lyrics writes them, or (`songs`) whole songs of the default form as /song writes them
-    (the lyrics without their labels, a repeated chorus counted each time it is sung). With
-    `generic`, the text is written from the generic style and judged against the style it
-    stands in for (the baseline: what the model writes without being asked)."""
+    """Top-1 accuracy of the classifier on text written for each style: 8-line answers, or
+    (`songs`) whole songs of the default form (the lyrics without their labels, a repeated
+    chorus counted each time it is sung); with `bot`, as /lyrics and /song write them, else at
+    the engine's defaults. With `generic`, the text is written from the generic style and
+    judged against the style it stands in for (the baseline: what the model writes without
+    being asked)."""
     generator = Generator(loaded)
     per_style: dict[str, float] = {}
     try:
         for style in loaded.tokenizer.styles:
             texts = []
             for index, seed in enumerate(SEEDS):
-                params = SamplingParams(
-                    style=None if generic else style, lines=LINES, samples=samples,
-                    rng_seed=1000 + index,
-                )  # fmt: skip
+                params = _params(seed, None if generic else style, 1000 + index, bot)
                 if not songs:
-                    texts += generator.generate(seed, params).texts
+                    texts += generator.generate(seed, replace(params, samples=samples)).texts
                     continue
                 for n in range(samples):
-                    one = replace(params, samples=1, rng_seed=1000 + index * samples + n)
+                    one = params.with_seed(1000 + index * samples + n)
                     texts.append(_song_text(generator, seed, one))
             predicted = classifier.predict(texts)
             per_style[style] = sum(p == style for p in predicted) / len(texts)
@@ -151,20 +159,30 @@ def _generated_accuracy(
 
 
 def _example(loaded: LoadedModel, classifier: Pipeline, songs: int) -> dict[str, Any] | None:
-    """The issue's own example, `/song seed:"we drift" style:blues`, over RNG seeds 1…songs:
-    how often the judge names each style (None for a model that knows no blues)."""
+    """The issue's own example, `/song seed:"we drift" style:blues` as the bot writes it, over
+    RNG seeds 1…songs: how often the judge names each style (None for a model that knows no
+    blues)."""
     if "blues" not in loaded.tokenizer.styles:
         return None
     generator = Generator(loaded)
     try:
         texts = [
-            _song_text(generator, "we drift", SamplingParams(style="blues", rng_seed=n))
+            _song_text(generator, "we drift", _params("we drift", "blues", n, bot=True))
             for n in range(1, songs + 1)
         ]
     finally:
         generator.close()
     named = Counter(str(style) for style in classifier.predict(texts))
     return {"songs": songs, "named_blues": named["blues"] / songs, "named": dict(named)}
+
+
+def _params(seed: str, style: str | None, rng_seed: int, bot: bool) -> SamplingParams:
+    """A request that names only its seed, style and RNG seed: answered with the bot's
+    validation and defaults (`bot`), or with the engine's."""
+    if not bot:
+        return SamplingParams(style=style, lines=LINES, rng_seed=rng_seed)
+    request = LyricsRequest(seed, lines=LINES, style=style, rng_seed=rng_seed)
+    return validate(request, BOT.max_lines, BOT.words)
 
 
 def _song_text(generator: Generator, seed: str, params: SamplingParams) -> str:
