@@ -35,7 +35,7 @@ from lyriccore.generator import Generator
 from lyriccore.sampling import SamplingParams
 from lyriccore.song import parse_form, write_song
 from lyriccore.starter import STARTER_RECIPE, starter_documents
-from lyriccore.styles import GENERIC
+from lyriccore.styles import GENERIC, STYLE_STRENGTH
 from lyriccore.trainer import train
 
 log = logging.getLogger(__name__)
@@ -53,21 +53,31 @@ def style_figures(ctx: Context, model: Path | None) -> dict[str, Any]:
     samples = ctx.sizes.style_samples
     answers = _generated_accuracy(loaded, classifier, samples, bot=True)
     bot_songs = _generated_accuracy(loaded, classifier, samples, bot=True, songs=True)
+    trained = {
+        "answers": _generated_accuracy(loaded, classifier, samples, bot=True, strength=1.0),
+        "songs": _generated_accuracy(loaded, classifier, samples, bot=True, songs=True,
+                                     strength=1.0),
+    }  # fmt: skip
     asked = _generated_accuracy(loaded, classifier, samples)
     generic = _generated_accuracy(loaded, classifier, samples, generic=True)
     songs = _generated_accuracy(loaded, classifier, samples, songs=True)
     nll = _per_style_nll(loaded, heldout)
+    served = _per_style_nll(loaded.with_style_strength(STYLE_STRENGTH), heldout)
     lower = sum(1 for s in nll.values() if s["own"] < s["generic"])
     return {
         "model": loaded.version,
         "styles": len(loaded.tokenizer.styles),
         "chance": 1 / len(loaded.tokenizer.styles),
+        "style_strength": STYLE_STRENGTH,
         "heldout_nll_per_token": nll,
         "styles_where_own_token_is_lower": lower,
+        "heldout_nll_mean": _mean_nll(nll),
+        "heldout_nll_mean_at_style_strength": _mean_nll(served),
         "classifier_on_heldout_songs": _real_accuracy(classifier, heldout),
         "classifier_on_whole_heldout_songs": _real_accuracy(classifier, heldout, whole=True),
         "classifier_on_bot_answers": answers,
         "classifier_on_bot_songs": bot_songs,
+        "classifier_on_bot_text_at_strength_1": trained,
         "classifier_on_generated_asked_style": asked,
         "classifier_on_generated_generic_token": generic,
         "classifier_on_generated_songs": songs,
@@ -131,14 +141,15 @@ def _generated_accuracy(
     bot: bool = False,
     generic: bool = False,
     songs: bool = False,
+    strength: float = STYLE_STRENGTH,
 ) -> dict[str, Any]:
     """Top-1 accuracy of the classifier on text written for each style: 8-line answers, or
     (`songs`) whole songs of the default form (the lyrics without their labels, a repeated
     chorus counted each time it is sung); with `bot`, as /lyrics and /song write them, else at
     the engine's defaults. With `generic`, the text is written from the generic style and
     judged against the style it stands in for (the baseline: what the model writes without
-    being asked)."""
-    generator = Generator(loaded)
+    being asked). The styles are served at `strength` (the default: the bot's)."""
+    generator = Generator(loaded, style_strength=strength)
     per_style: dict[str, float] = {}
     try:
         for style in loaded.tokenizer.styles:
@@ -188,6 +199,12 @@ def _params(seed: str, style: str | None, rng_seed: int, bot: bool) -> SamplingP
 def _song_text(generator: Generator, seed: str, params: SamplingParams) -> str:
     song = write_song(generator, seed, params, parse_form(None))
     return "\n\n".join(section.text for section in song.sections)
+
+
+def _mean_nll(figures: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Over every held-out song (a style weighs as many songs as it has)."""
+    songs = sum(f["songs"] for f in figures.values())
+    return {k: sum(f[k] * f["songs"] for f in figures.values()) / songs for k in ("own", "generic")}
 
 
 def _per_style_nll(loaded: LoadedModel, heldout: list[Document]) -> dict[str, dict[str, float]]:

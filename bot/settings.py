@@ -22,6 +22,7 @@ from bot.cron import cron_trigger
 from bot.storage.urls import SqliteTarget, Target, parse_target
 from lyriccore.sampling import WORD_MODES
 from lyriccore.serving_step import SERVING_WEIGHTS
+from lyriccore.styles import STYLE_STRENGTH, check_style_strength
 
 T = TypeVar("T")
 DEFAULT_EMOJIS = (
@@ -58,6 +59,7 @@ class Settings:
     rating_emojis: tuple[str, ...] = DEFAULT_EMOJIS
     generation_threads: int = 1
     serving_weights: str = "auto"
+    style_strength: float = STYLE_STRENGTH
     starter_minutes: float = 4.0
     log_level: str = "INFO"
     log_file: Path | None = None
@@ -113,6 +115,12 @@ def _serving_weights(text: str) -> str:
     if weights not in SERVING_WEIGHTS:
         raise ValueError(f"must be one of {', '.join(SERVING_WEIGHTS)}")
     return weights
+
+
+def _style_strength(text: str) -> float:
+    strength = float(text)
+    check_style_strength(strength)
+    return strength
 
 
 def _emojis(text: str) -> tuple[str, ...]:
@@ -174,6 +182,7 @@ FIELDS: list[tuple[str, str, Callable[[str], Any]]] = [
     ("LYRICBOT_RATING_EMOJIS", "rating_emojis", _emojis),
     ("LYRICBOT_GENERATION_THREADS", "generation_threads", _positive(int)),
     ("LYRICBOT_SERVING_WEIGHTS", "serving_weights", _serving_weights),
+    ("LYRICBOT_STYLE_STRENGTH", "style_strength", _style_strength),
     ("LYRICBOT_STARTER_MINUTES", "starter_minutes", _positive(float)),
     ("LYRICBOT_LOG_LEVEL", "log_level", _level),
     ("LYRICBOT_LOG_FILE", "log_file", Path),

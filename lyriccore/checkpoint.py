@@ -14,7 +14,7 @@ import os
 import pickle
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import torch
 
 from lyriccore.errors import CheckpointError
 from lyriccore.model import LyricsLSTM, ModelConfig
+from lyriccore.styles import check_style_strength
 from lyriccore.tokenizer import Tokenizer, tokenizer_from_dict
 
 FORMAT = "lyriccore-checkpoint"
@@ -100,6 +101,20 @@ class LoadedModel:
     # The distinct words of the training text (strict word mode); None for checkpoints
     # written before they carried it.
     corpus_words: tuple[str, ...] | None = None
+
+    @property
+    def pushes_styles(self) -> bool:
+        """Whether a style strength changes this model: it has style vectors, and learned a
+        generic style to push them from (a model trained with no generic share did not)."""
+        return self.model.style_embed is not None and bool(self.train_config.get("generic_share"))
+
+    def with_style_strength(self, strength: float) -> LoadedModel:
+        """This model served with its styles pushed `strength` times as far from the generic
+        one (LyricsLSTM.with_style_strength); one that does not push styles, as trained."""
+        check_style_strength(strength)
+        if not self.pushes_styles or strength == 1.0:
+            return self
+        return replace(self, model=self.model.with_style_strength(strength))
 
 
 def resolve_checkpoint(model_path: Path) -> Path:

@@ -17,6 +17,7 @@ from lyriccore.checkpoint import BEST, LAST, load_model
 from lyriccore.cli_args import (
     add_form_args,
     add_generate_args,
+    add_style_strength_arg,
     add_train_args,
     form_from_args,
     params_from_args,
@@ -118,6 +119,7 @@ def add_export_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     cmd.add_argument("--format", choices=sorted(FORMATS), required=True)
     cmd.add_argument("--weights", choices=WEIGHTS, default="fp32", help="ONNX weights")
     cmd.add_argument("--out", type=Path, help="default: step.onnx / step.torchscript.pt by it")
+    add_style_strength_arg(cmd)
     cmd.set_defaults(handler=cmd_export)
 
 
@@ -200,8 +202,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     loaded = load_model(args.model)
     step = None
     if args.runtime == "onnx":
-        step = onnx_step_for(loaded, args.onnx or default_path(loaded, "onnx"))
-    generator = Generator(loaded, weights=args.weights, step=step)
+        step = onnx_step_for(loaded, args.onnx or default_path(loaded, "onnx"), args.style_strength)
+    generator = Generator(
+        loaded, weights=args.weights, step=step, style_strength=args.style_strength
+    )
     print_result(generator.generate(args.seed, params_from_args(args)), args.json)
     return 0
 
@@ -210,9 +214,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     loaded = load_model(args.model)
     out = args.out or default_path(loaded, args.format)
     if args.format == "onnx":
-        export_onnx(loaded, out, args.weights)
+        export_onnx(loaded, out, args.weights, args.style_strength)
     else:
-        export_torchscript(loaded, out)
+        export_torchscript(loaded, out, args.style_strength)
     print(f"wrote {out} ({args.format}) from {loaded.version}")
     return 0
 
@@ -221,7 +225,7 @@ def cmd_song(args: argparse.Namespace) -> int:
     form = parse_form(args.form)
     params = params_from_args(args)
     params = params.with_seed(params.rng_seed if params.rng_seed is not None else randbelow(2**31))
-    generator = Generator.from_path(args.model)
+    generator = Generator(load_model(args.model), style_strength=args.style_strength)
     try:
         song = write_song(generator, args.seed, params, form)
     finally:

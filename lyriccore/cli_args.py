@@ -14,7 +14,7 @@ from lyriccore.config import TrainConfig
 from lyriccore.errors import ConfigError
 from lyriccore.form import parse_scheme, parse_syllables
 from lyriccore.sampling import MAX_BEST_OF, WORD_MODES, SamplingParams
-from lyriccore.styles import normalise_style
+from lyriccore.styles import STYLE_STRENGTH, STYLE_STRENGTH_RANGE, normalise_style
 
 
 def ranged(kind: Callable[[str], Any], low: float, high: float) -> Callable[[str], Any]:
@@ -140,8 +140,17 @@ def add_generate_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--style", type=checked(normalise_style), help="a style the model knows (see info)"
     )
+    add_style_strength_arg(parser)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_form_args(parser)
+
+
+def add_style_strength_arg(parser: argparse.ArgumentParser) -> None:
+    low, high = STYLE_STRENGTH_RANGE
+    parser.add_argument(
+        "--style-strength", type=ranged(float, low, high), default=STYLE_STRENGTH,
+        help=f"how plainly a style is heard: 1 = as trained (default {STYLE_STRENGTH:g})",
+    )  # fmt: skip
 
 
 def add_form_args(parser: argparse.ArgumentParser) -> None:

@@ -30,6 +30,7 @@ from lyriccore.errors import CheckpointError
 from lyriccore.model import LyricsLSTM
 from lyriccore.ort_step import OrtStep
 from lyriccore.step_graph import step_graph
+from lyriccore.styles import STYLE_STRENGTH
 
 FORMATS = {"onnx": "step.onnx", "torchscript": "step.torchscript.pt"}
 
@@ -53,14 +54,22 @@ def default_path(loaded: LoadedModel, fmt: str) -> Path:
     return loaded.path.parent / FORMATS[fmt]
 
 
-def export_onnx(loaded: LoadedModel, out: Path, weights: str = "fp32") -> Path:
-    graph = step_graph(CpuLSTM(loaded.model), weights)
+def export_onnx(
+    loaded: LoadedModel, out: Path, weights: str = "fp32", style_strength: float = STYLE_STRENGTH
+) -> Path:
+    """The serving step at `style_strength` (recorded in the file, and checked when it is
+    served: the strength changes the text a seed writes)."""
+    graph = step_graph(CpuLSTM(loaded.with_style_strength(style_strength).model), weights)
     graph.metadata_props.add(key="model_version", value=loaded.version)
+    graph.metadata_props.add(key="style_strength", value=f"{_applied(loaded, style_strength):g}")
     _atomic(out, lambda tmp: onnx.save(graph, str(tmp)))
     return out
 
 
-def export_torchscript(loaded: LoadedModel, out: Path) -> Path:
+def export_torchscript(
+    loaded: LoadedModel, out: Path, style_strength: float = STYLE_STRENGTH
+) -> Path:
+    """The serving step at `style_strength`, as `export_onnx` writes it."""
     config = loaded.config
     example = (
         torch.zeros(2, dtype=torch.long),
@@ -68,7 +77,8 @@ def export_torchscript(loaded: LoadedModel, out: Path) -> Path:
         torch.zeros(config.num_layers, 2, config.hidden_size),
     )
     with _jit(), torch.no_grad():
-        traced = torch.jit.trace(TorchStep(loaded.model).eval(), example)
+        step = TorchStep(loaded.with_style_strength(style_strength).model)
+        traced = torch.jit.trace(step.eval(), example)
         _atomic(out, lambda tmp: torch.jit.save(traced, str(tmp)))
     return out
 
@@ -86,16 +96,28 @@ def _jit() -> Iterator[None]:
         yield
 
 
-def onnx_step_for(loaded: LoadedModel, path: Path) -> OrtStep:
-    """The exported step of exactly this checkpoint: a file made from another is refused,
-    since it would write another model's text under this model's version."""
+def onnx_step_for(
+    loaded: LoadedModel, path: Path, style_strength: float = STYLE_STRENGTH
+) -> OrtStep:
+    """The exported step of exactly this checkpoint at this style strength: a file made
+    otherwise is refused, since it would write other text under this model's version."""
     step = OrtStep(path)
     if step.version != loaded.version:
         raise CheckpointError(
             f"{path.name} was exported from {step.version or 'an unknown model'}, not "
             f"{loaded.version}: export it again"
         )
+    if step.style_strength != _applied(loaded, style_strength):
+        raise CheckpointError(
+            f"{path.name} was exported at style strength {step.style_strength:g}, not "
+            f"{style_strength:g}: export it again with --style-strength {style_strength:g}"
+        )
     return step
+
+
+def _applied(loaded: LoadedModel, style_strength: float) -> float:
+    """The strength a model is served at: 1 for one that does not push styles."""
+    return style_strength if loaded.pushes_styles else 1.0
 
 
 def _atomic(out: Path, write: Callable[[Path], object]) -> None:

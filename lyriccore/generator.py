@@ -29,6 +29,7 @@ from lyriccore.sampling import SamplingParams
 from lyriccore.seeds import PreparedSeed, prepare_seed
 from lyriccore.serving_step import StepModel, resolve_weights, serving_step
 from lyriccore.streams import Output
+from lyriccore.styles import STYLE_STRENGTH
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -61,7 +62,8 @@ class Generator:
     `weights` chooses the serving step (serving_step.py): "auto" serves int8 weights where
     they win, "fp32" the numpy reference, "int8" the quantised step; `step` (an `OrtStep` of
     an exported file, say) serves the first model instead. Either is warmed up before the
-    first request.
+    first request. Every model it serves is pushed to `style_strength`
+    (LoadedModel.with_style_strength); a given `step` must have been built at it.
     """
 
     def __init__(
@@ -71,13 +73,15 @@ class Generator:
         threads: int = 1,
         weights: str = "auto",
         step: StepModel | None = None,
+        style_strength: float = STYLE_STRENGTH,
     ) -> None:
         threadpool_limits(1, user_api="blas")
         self._threads = max(1, threads)
         self._weights = weights
         resolve_weights(model.model, weights)  # a bad setting fails here, not in a swap
         self._step = step
-        self._model = model
+        self.style_strength = style_strength
+        self._model = model = model.with_style_strength(style_strength)
         self._runners = self._start(model)
         self._swap_lock = threading.Lock()
         self._beams = ThreadPoolExecutor(1, thread_name_prefix="beam")
@@ -93,6 +97,7 @@ class Generator:
 
     @property
     def model(self) -> LoadedModel:
+        """The model as served: its styles at this generator's strength."""
         return self._model
 
     @property
@@ -117,6 +122,7 @@ class Generator:
     def swap(self, model: LoadedModel) -> LoadedModel:
         """Serve `model` from now on; returns the previous one. Running requests are not
         disturbed: they finish in the previous model's batches, which then end."""
+        model = model.with_style_strength(self.style_strength)
         runners = self._start(model)
         with self._swap_lock:
             previous, self._model = self._model, model

@@ -30,6 +30,7 @@ class OrtStep:
             raise CheckpointError("this ONNX file is not a lyriccore step") from exc
         self.weights = props.get("weights", "fp32")
         self.version = props.get("model_version", "")
+        self.style_strength = float(props.get("style_strength", "1"))  # files made before it: 1
         options = ort.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL

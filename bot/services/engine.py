@@ -173,7 +173,10 @@ class EngineService:
     def _new_generator(self, loaded: LoadedModel) -> Generator:
         settings = self.settings
         return Generator(
-            loaded, threads=settings.generation_threads, weights=settings.serving_weights
+            loaded,
+            threads=settings.generation_threads,
+            weights=settings.serving_weights,
+            style_strength=settings.style_strength,
         )
 
     async def generate(

@@ -31,6 +31,8 @@ def test_missing_token_and_bad_values_are_one_clear_line() -> None:
         load_settings({"DISCORD_TOKEN": "x", "LYRICBOT_TRAIN_LAUNCHER": "srun --job-name 'a"})
     with pytest.raises(SettingsError, match="must be one of auto, fp32, int8"):
         load_settings({"DISCORD_TOKEN": "x", "LYRICBOT_SERVING_WEIGHTS": "fp16"})
+    with pytest.raises(SettingsError, match="style strength must be between 0 and 3, not 5"):
+        load_settings({"DISCORD_TOKEN": "x", "LYRICBOT_STYLE_STRENGTH": "5"})
 
 
 def test_an_unknown_or_renamed_variable_is_named_not_ignored() -> None:

@@ -13,7 +13,7 @@ from lyriccore.checkpoint import LoadedModel, load_model, read_checkpoint, save_
 from lyriccore.cli import main
 from lyriccore.config import TrainConfig
 from lyriccore.corpus import Corpus, Document, build_corpus, load_corpus, save_documents
-from lyriccore.errors import CorpusError, GenerationError
+from lyriccore.errors import ConfigError, CorpusError, GenerationError
 from lyriccore.evaluate import score_corpus
 from lyriccore.generator import Generator
 from lyriccore.model import LyricsLSTM, ModelConfig
@@ -126,9 +126,44 @@ def test_requests_in_different_styles_batched_together_write_what_they_would_alo
         assert [f.result().texts for f in together] == alone
     finally:
         generator.close()
-    if weights == "fp32":
-        assert alone == [plain_sample(styled_model, "we drift", p) for p in params]
+    if weights == "fp32":  # the reference sampler, on the model as the generator serves it
+        assert alone == [plain_sample(generator.model, "we drift", p) for p in params]
     assert len({tuple(texts) for texts in alone}) == len(asked)
+
+
+def test_the_style_strength_moves_styled_answers_only(styled_model: LoadedModel) -> None:
+    """Served at another strength, every style's vectors lie that many times as far from the
+    generic style's, so an answer in a style changes and one without a style does not; the
+    loaded model itself (what held-out songs are scored with) is untouched, and strength 1
+    is the model as trained."""
+    before = {k: v.clone() for k, v in styled_model.model.state_dict().items()}
+    pushed = styled_model.with_style_strength(2.0)
+    model, served_model = styled_model.model, pushed.model
+    tables = (
+        (model.style_head, served_model.style_head),
+        (model.style_embed, served_model.style_embed),
+    )
+    for trained, served in tables:
+        assert trained is not None and served is not None
+        generic = trained.weight[0]
+        torch.testing.assert_close(served.weight - generic, 2 * (trained.weight - generic))
+    texts = {}
+    for strength in (1.0, 2.0):
+        generator = Generator(styled_model, style_strength=strength)
+        try:
+            texts[strength] = [
+                generator.generate("we drift", SamplingParams(style=s, rng_seed=5, lines=3)).texts
+                for s in (None, *STYLES)
+            ]
+        finally:
+            generator.close()
+    assert texts[1.0][0] == texts[2.0][0]
+    assert all(a != b for a, b in zip(texts[1.0][1:], texts[2.0][1:], strict=True))
+    assert styled_model.with_style_strength(1.0) is styled_model
+    after = styled_model.model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    with pytest.raises(ConfigError, match="style strength must be between 0 and 3"):
+        styled_model.with_style_strength(-1.0)
 
 
 def test_songs_that_all_name_a_style_still_train_the_generic_style(
