@@ -8,6 +8,7 @@ are always compared on the same text.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -29,6 +30,8 @@ from lyriccore.corpus import read_documents as read_corpus_documents
 from lyriccore.errors import ConfigError, CorpusError
 from lyriccore.starter import starter_documents
 from lyriccore.styles import normalise_style
+
+log = logging.getLogger(__name__)
 
 EntrySource = Literal["submission", "import", "starter"]
 
@@ -137,23 +140,28 @@ class CorpusService:
         return added, duplicates
 
     async def ensure_starter(self) -> int:
-        """Seed an empty corpus with the shipped starter songs, approved: they were written for
-        this project. Returns how many were added. A corpus seeded by a version before style
-        tokens gets its starter songs' styles instead. Bot processes starting together on one
-        database take turns, so the second finds the corpus seeded."""
-        songs = starter_documents()
+        """Seed the corpus with the shipped starter songs, approved: they were written for
+        this project. Returns how many were added. A corpus seeded by an earlier version gets
+        the starter songs shipped since (one an admin rejected stays rejected: its text is
+        known), and its starter songs' styles if it was seeded before style tokens. Bot
+        processes starting together on one database take turns, so the second finds nothing
+        to add."""
+        songs = {document_sha256(s.text): s for s in starter_documents()}  # normalised
         async with hold_lock(self.db.backend, "starter-corpus"):
-            counts = await self.db.corpus_counts()
-            if sum(counts.values()):
-                styles = {document_sha256(s.text): s.style for s in songs if s.style}
+            known = await self.db.corpus_digests()
+            if known:
+                styles = {sha: s.style for sha, s in songs.items() if s.style and sha in known}
                 await self.db.label_unstyled_entries(styles)
-                return 0
-            for song in songs:
-                await self.submit(
-                    song.text, source="starter", approve=True, title="starter",
-                    licence="original lyrics written for lyricbot", style=song.style,
-                )  # fmt: skip
-        return len(songs)
+            new = [(sha, song) for sha, song in songs.items() if sha not in known]
+            for sha, song in new:
+                await self.db.add_corpus_entry(NewCorpusEntry(
+                    style=song.style or None, sha256=sha, text=song.text, source="starter",
+                    title="starter", licence="original lyrics written for lyricbot",
+                    submitted_by=None, status="approved",
+                ))  # fmt: skip
+        if known and new:
+            log.info("added %d starter songs shipped since this corpus was seeded", len(new))
+        return len(new)
 
     async def review(
         self, entry_id: int, *, approve: bool, reviewer: int | None, reason: str | None = None

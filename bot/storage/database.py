@@ -546,6 +546,10 @@ class Database:
                 raise
             raise DuplicateEntryError(int(rows[0]["id"]), str(rows[0]["status"])) from exc
 
+    async def corpus_digests(self) -> set[str]:
+        """The sha256 of every text the corpus holds, whatever its state."""
+        return {row[0] for row in await self._fetchall("SELECT sha256 FROM corpus_entries", ())}
+
     async def label_unstyled_entries(self, styles: dict[str, str]) -> int:
         """Give the entries with these digests (sha256 → style) their style where they have
         none; returns how many were labelled."""

@@ -29,6 +29,22 @@ async def test_a_corpus_from_before_styles_gets_its_starter_styles(services) -> 
     assert {d.style for d in approved.train} == set(starter_training_corpus().styles)
 
 
+async def test_starter_songs_shipped_since_the_corpus_was_seeded_join_it(services) -> None:
+    """An upgrade that ships more starter songs brings them to a corpus seeded before, approved
+    and styled; a starter song an admin rejected stays rejected."""
+    db = services.db
+    rows = await db._fetchall("SELECT id FROM corpus_entries WHERE source = 'starter'", ())
+    await services.corpus.review(rows[0][0], approve=False, reviewer=1)
+    await db._write("DELETE FROM corpus_entries WHERE id IN (?, ?)", (rows[1][0], rows[2][0]))
+    assert await services.corpus.ensure_starter() == 2
+    assert (await db.get_corpus_entry(rows[0][0])).status == "rejected"
+    counts = await db.corpus_counts()
+    assert counts["approved"] == len(starter_documents()) - 1
+    approved = await services.corpus.approved_set()
+    assert {d.style for d in approved.train} == set(starter_training_corpus().styles)
+    assert await services.corpus.ensure_starter() == 0
+
+
 async def test_submitted_and_imported_songs_keep_their_style(services, tmp_path: Path) -> None:
     entry_id = await services.corpus.submit("moon on the water\nslow", style="Sea Shanty")
     assert (await services.db.get_corpus_entry(entry_id)).style == "sea_shanty"
