@@ -20,10 +20,10 @@ GENERIC = ""  # the style of a song that names none, and of a request that asks 
 STYLE_FIELDS = ("style", "genre")  # JSON fields and CSV columns that carry a song's style
 MAX_STYLE_CHARS = 40
 # How far the served styles are pushed from the generic one (model.with_style_strength). On
-# the starter model, at 1.5 against 1 (as trained), 8-line answers were named as the asked
-# style by the bench's classifier PLACEHOLDER; held-out songs scored PLACEHOLDER nats/char
-# higher, about the generic style's own figure; at 2 the text read as caricature
-# (bench/README.md, "Style tokens").
+# the starter model, at 1.5 against 1 (as trained), the bench's classifier named the asked
+# style of 85 % of 8-line answers against 55 %; held-out songs of a style scored 1.342
+# nats/char in it against 1.319, still below the generic style's 1.349; at 2, 1.397: a
+# caricature of the style (bench/README.md, "Style tokens").
 STYLE_STRENGTH = 1.5
 STYLE_STRENGTH_RANGE = (0.0, 3.0)
 
