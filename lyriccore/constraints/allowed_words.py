@@ -20,7 +20,7 @@ def allowed_words(
         return None
     if not table.char_level:
         return table.continuing(goal.words, "") | ~table.wordish
-    letters = table.continuing(goal.words, t.partial)
+    letters = table.continuing(goal.words, t.partial, t.capitals)
     if t.partial and t.partial not in goal.words:
         return letters
     if not t.partial and t.after_space:  # one space between words, none to open a line

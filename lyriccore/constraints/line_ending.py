@@ -57,7 +57,7 @@ def _forced_word(
     if t.partial:
         if not t.partial_after_space or t.free_partial:
             return None  # a word begun before the budget ran out finishes freely
-        mask = table.continuing(goal.ending, t.partial)
+        mask = table.continuing(goal.ending, t.partial, t.capitals)
         return mask | table.newline if t.partial in goal.ending else mask
     if ends_well and t.words:
         return table.newline

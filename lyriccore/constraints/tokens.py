@@ -29,6 +29,7 @@ class TokenTable:
         self.space = np.zeros(size, bool)
         self.wordish = np.zeros(size, bool)  # letters (char level) or word tokens (word level)
         self._by_char: dict[str, list[int]] = defaultdict(list)
+        self._lower_by_char: dict[str, list[int]] = defaultdict(list)  # no capitals
         self._last_word: list[str] = [""] * size
         self._runs: list[list[str]] = [[] for _ in range(size)]
         self.first = first = tokenizer.reserved  # <unk> and style tokens are never written
@@ -39,6 +40,8 @@ class TokenTable:
             if self.char_level and len(token) == 1 and is_word_char(token):
                 self.wordish[i] = True
                 self._by_char[token.lower()].append(i)
+                if token == token.lower():
+                    self._lower_by_char[token].append(i)
             elif not self.char_level and runs:
                 self.wordish[i], self._runs[i], self._last_word[i] = True, runs, runs[-1]
         self.closing = np.array([t in CLOSING for t in tokens], bool)  # may end a line
@@ -49,15 +52,18 @@ class TokenTable:
         """The words a word-level token writes (a hyphenated token writes several)."""
         return self._runs[token]
 
-    def continuing(self, words: WordSet, prefix: str) -> np.ndarray:
-        """Word tokens that lead from `prefix` towards a word of `words`."""
-        key = ("cont", words.key, prefix)
+    def continuing(self, words: WordSet, prefix: str, capitals: bool = True) -> np.ndarray:
+        """Word tokens that lead from `prefix` towards a word of `words`; without `capitals`
+        (inside a word not begun in capitals), lower-case letters only: words are looked up
+        lowercased, and "purloIn" is no word."""
+        key = ("cont", words.key, prefix, capitals)
         found = self._cache.get(key)
         if found is None:
             found = np.zeros(self.size, bool)
             if self.char_level:
+                letters = self._by_char if capitals else self._lower_by_char
                 for char in words.next_chars(prefix):
-                    found[self._by_char.get(char, [])] = True
+                    found[letters.get(char, [])] = True
             elif not prefix:
                 found[[i for i, w in enumerate(self._runs) if w and all(r in words for r in w)]] = (
                     True

@@ -17,6 +17,7 @@ class LineTracker:
     words: list[str] = field(default_factory=list)  # finished words of this line
     partial: str = ""  # the word being written, lowercased (char level only)
     partial_after_space: bool = True  # it began after a space or at the line start
+    capitals: bool = True  # a capital may come next: at a word's start, or after capitals only
     after_space: bool = True
     has_text: bool = False
     newlines: int = 1  # newlines just written: 2 means a blank line came before this line
@@ -39,12 +40,13 @@ class LineTracker:
             if not self.partial:
                 self.partial_after_space = self.after_space or not self.has_text
             self.partial += char.lower()
+            self.capitals = self.capitals and char.isupper()
             self.has_text, self.after_space, self.newlines = True, False, 0
             self.chars += 1
             return
         if self.partial:
             self._finish([self.partial], lexicon)
-            self.partial, self.free_partial = "", False
+            self.partial, self.free_partial, self.capitals = "", False, True
         self._feed_other(char)
 
     def feed_piece(self, piece: str, lexicon: Lexicon) -> None:

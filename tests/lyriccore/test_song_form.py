@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 import threading
 from pathlib import Path
 
@@ -87,6 +88,17 @@ def test_strict_words_leave_out_the_lexicons_surnames_and_places(
     params = SamplingParams(lines=8, words="strict", temperature=1.3, samples=8, rng_seed=4)
     found = {w for t in generator.generate("the", params).texts for w in word_runs(t)}
     assert found <= set(words.known.words) | common_words()
+
+
+def test_strict_words_take_no_capital_inside_a_word(generator: Generator) -> None:
+    """Words are looked up lowercased, so a capital the model put inside one passed as real
+    ("purloIn", "barK"); only a word begun in capitals ("OH", "I'm") may carry more."""
+    params = SamplingParams(lines=8, words="strict", temperature=1.5, samples=16, rng_seed=9)
+    texts = generator.generate("the", params).texts
+    free = generator.generate("the", SamplingParams(lines=8, temperature=1.5, samples=16))
+    inside = re.compile(r"[^\W\d_][a-z']*[a-z'][A-Z]")
+    assert any(inside.search(t) for t in free.texts), "the tiny model writes them when free"
+    assert not [m.group() for t in texts for m in [inside.search(t)] if m]
 
 
 def test_strict_words_are_one_space_apart(generator: Generator) -> None:
