@@ -100,7 +100,7 @@ class LineChooser:
             ending = WordSet(rhymes) or None
             force_at = target - 1 if target else max(2, partner.syllables - 1)
         elif goal.rhymes_needed:
-            ending = self.words.rhymable(goal.rhymes_needed, near=p.near_rhyme)
+            ending = self._new_sound(sample, index, goal.rhymes_needed)
             force_at = target - 1 if target else UNSHAPED_FORCE_AT
         return RowGoal(
             words=self.allowed,
@@ -111,6 +111,21 @@ class LineChooser:
             stanzas=p.scheme is not None or not p.stanza_breaks,
             stanza_break=goal.stanza_start,
         )
+
+    def _new_sound(self, sample: int, index: int, needed: int) -> WordSet:
+        """Where a line that opens a rhyme may end: a word with enough rhymes left, that does
+        not rhyme with the lines before it in the stanza. A B that rhymed with A was no B, and
+        A's later lines took the rhymes B's partner needed ("east" … "priest" … "east" left
+        nothing for the fourth line)."""
+        p = self.params
+        assert p.scheme is not None
+        rhymable = self.words.rhymable(needed, near=p.near_rhyme)
+        earlier = [e.word for e in self.kept[sample][index - index % len(p.scheme) : index]]
+        if not earlier:
+            return rhymable
+        avoid = set(earlier).union(*(self.words.rhymes_of(w, near=p.near_rhyme) for w in earlier))
+        fresh = set(rhymable.words) - avoid
+        return WordSet(fresh) if fresh else rhymable
 
     def constrain(self, logits: np.ndarray) -> None:
         """Mask each writing row's logits in place; keep their log-probabilities for scoring."""

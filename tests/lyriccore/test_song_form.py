@@ -4,6 +4,7 @@ import json
 import logging
 import re
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -137,6 +138,21 @@ def test_a_rhyme_scheme_is_kept_by_forcing_the_line_ends(
     assert report["rhyming_pairs"] == report["required_pairs"] == 4  # line 4 with 2, twice
     assert all(len(song_lines(t)) == 8 for t in texts)
     assert all(t.count("\n\n") == 1 for t in texts), "two stanzas of four"
+
+
+def test_every_abab_rhymes_and_its_b_lines_are_not_a_rhymes(
+    generator: Generator, words: ModelWords
+) -> None:
+    """A B line that ended on A's sound ("east") let A's third line take the rhyme ("priest")
+    B's partner needed, and the fourth line went unrhymed; a B now opens a sound of its own."""
+    params = SamplingParams(lines=8, scheme="ABAB", syllables=(8,), best_of=8, words="strict")
+    texts = generator.generate("we drift", replace(params, samples=48).with_seed(3)).texts
+    report = rhyme_adherence(texts, SongForm("ABAB", (8,)), words)
+    assert report["rhyming_pairs"] == report["required_pairs"] == 48 * 4
+    for text in texts:
+        for stanza in text.split("\n\n"):
+            a, b = (word_runs(line)[-1] for line in stanza.split("\n")[:2])
+            assert a != b and b not in words.rhymes_of(a)
 
 
 def test_syllable_targets_hold_within_the_tolerance(
