@@ -19,9 +19,11 @@ run: $(STAMP)
 	$(BIN)/lyriccore starter --out models/starter
 	$(BIN)/lyricbot run
 
+# Two workers, one per core; a test file stays on one worker, so its module fixtures (trained
+# tiny models, a fake Discord) are built once.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
