@@ -119,13 +119,10 @@ class LineChooser:
         nothing for the fourth line)."""
         p = self.params
         assert p.scheme is not None
-        rhymable = self.words.rhymable(needed, near=p.near_rhyme)
-        earlier = [e.word for e in self.kept[sample][index - index % len(p.scheme) : index]]
-        if not earlier:
-            return rhymable
-        avoid = set(earlier).union(*(self.words.rhymes_of(w, near=p.near_rhyme) for w in earlier))
-        fresh = set(rhymable.words) - avoid
-        return WordSet(fresh) if fresh else rhymable
+        earlier = self.kept[sample][index - index % len(p.scheme) : index]
+        return self.words.rhymable_apart(
+            needed, frozenset(e.word for e in earlier), near=p.near_rhyme
+        )
 
     def constrain(self, logits: np.ndarray) -> None:
         """Mask each writing row's logits in place; keep their log-probabilities for scoring."""

@@ -25,7 +25,6 @@ from torch import nn
 from torch.nn import functional as F
 
 from lyriccore.errors import CheckpointError, ConfigError
-from lyriccore.styles import check_style_strength
 
 State = tuple[torch.Tensor, torch.Tensor]
 
@@ -170,11 +169,8 @@ class LyricsLSTM(nn.Module):
         Every style's vectors (input, upper layers, logit bias) are moved along the line from
         the generic one through them: above 1 each style is heard more plainly than the songs
         it learned from, as classifier-free guidance does with a second pass, at no cost per
-        step (the serving steps read the copy's tables). A model without styles, or asked for
-        1, is itself."""
-        check_style_strength(strength)
-        if self.style_embed is None or strength == 1.0:
-            return self
+        step (the serving steps read the copy's tables). LoadedModel.with_style_strength
+        decides when a model is pushed at all."""
         pushed = deepcopy(self)
         with torch.no_grad():
             for table in (pushed.style_embed, pushed.style_head, *pushed.style_layers):

@@ -20,6 +20,8 @@ from lyriccore.permodel import PerModel
 from lyriccore.pronounce import Lexicon, load_lexicon
 from lyriccore.words import WordSet, common_words, word_runs
 
+MAX_APART_SETS = 256  # rhymable sets less a stanza's earlier sounds, kept for reuse
+
 log = logging.getLogger(__name__)
 SINGLE_LETTER_WORDS = frozenset("aio")
 
@@ -49,6 +51,7 @@ class ModelWords:
         self.strict_words = WordSet([*self._corpus, *self.lexicon_words.words])
         self._lock = threading.Lock()
         self._rhymable: dict[tuple[int, bool], WordSet] = {}
+        self._apart: dict[tuple[int, bool, frozenset[str]], WordSet] = {}
 
     def allowed(self, mode: str) -> WordSet | None:
         """The words `words=mode` lets the model finish; None when any word goes."""
@@ -94,6 +97,26 @@ class ModelWords:
                 words = {w for group in index.values() if len(group) > needed for w in group}
                 self._rhymable[key] = WordSet(words)
             return self._rhymable[key]
+
+    def rhymable_apart(self, needed: int, apart: frozenset[str], *, near: bool = False) -> WordSet:
+        """Rhymable words (as `rhymable`) that neither are nor rhyme with any of `apart`: where
+        a stanza's new rhyme may end. Kept per question, since stanzas ask the same ones and a
+        set seen before keeps its cached masks (TokenTable keys them by set)."""
+        rhymable = self.rhymable(needed, near=near)
+        if not apart:
+            return rhymable
+        key = (needed, near, apart)
+        with self._lock:
+            found = self._apart.get(key)
+        if found is None:
+            avoid = set(apart).union(*(self.rhymes_of(w, near=near) for w in apart))
+            fresh = set(rhymable.words) - avoid
+            found = WordSet(fresh) if fresh else rhymable
+            with self._lock:
+                if len(self._apart) >= MAX_APART_SETS:
+                    self._apart.clear()
+                self._apart[key] = found
+        return found
 
     def check_form(self, words: str, rhymes_needed: int, *, near: bool = False) -> None:
         """Refuse, in one line, a request this model cannot write (rather than hang on it)."""

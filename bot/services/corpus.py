@@ -152,13 +152,12 @@ class CorpusService:
             if known:
                 styles = {sha: s.style for sha, s in songs.items() if s.style and sha in known}
                 await self.db.label_unstyled_entries(styles)
-            new = [(sha, song) for sha, song in songs.items() if sha not in known]
-            for sha, song in new:
-                await self.db.add_corpus_entry(NewCorpusEntry(
-                    style=song.style or None, sha256=sha, text=song.text, source="starter",
-                    title="starter", licence="original lyrics written for lyricbot",
-                    submitted_by=None, status="approved",
-                ))  # fmt: skip
+            new = [song for sha, song in songs.items() if sha not in known]
+            for song in new:
+                await self.submit(
+                    song.text, source="starter", approve=True, title="starter",
+                    licence="original lyrics written for lyricbot", style=song.style,
+                )  # fmt: skip
         if known and new:
             log.info("added %d starter songs shipped since this corpus was seeded", len(new))
         return len(new)

@@ -337,7 +337,7 @@ class LyricsService:
                 **params.to_dict(),
                 "model": request.model or self.engine.default_model,
                 "weights": self.engine.weights(request.model),
-                **({"style_strength": self.engine.settings.style_strength} if params.style else {}),
+                **({"style_strength": self.settings.style_strength} if params.style else {}),
                 **({"preset": request.preset} if request.preset else {}),
             },
             model_version=model_version,
